@@ -1,0 +1,2 @@
+// Public face of src/data (see DESIGN.md).
+export {};

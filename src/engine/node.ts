@@ -1,0 +1,3 @@
+// Node-only public face of src/engine (file system, native runtime). index.ts stays
+// browser-safe; code that needs Node imports from here.
+export { writeFileAtomic } from "./atomic-file.ts";

@@ -1,0 +1,2 @@
+// Public face of src/eval (see DESIGN.md).
+export {};

@@ -1,0 +1,2 @@
+// Public face of src/nn (see DESIGN.md).
+export {};

@@ -1,0 +1,2 @@
+// Public face of src/objectives (see DESIGN.md).
+export {};

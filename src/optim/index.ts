@@ -1,0 +1,2 @@
+// Public face of src/optim (see DESIGN.md).
+export {};

@@ -1,0 +1,2 @@
+// Public face of src/planners (see DESIGN.md).
+export {};

@@ -1,0 +1,2 @@
+// Public face of src/world (see DESIGN.md).
+export {};
