@@ -1,2 +1,21 @@
-// Public face of src/engine (see DESIGN.md).
-export {};
+// Public face of src/engine (browser-safe). Node-only parts: ./node.ts.
+export { grad, valueAndGrad } from "./autodiff.ts";
+export { type Backend, type Compiled, compile, type Executable, referenceBackend } from "./backend.ts";
+export {
+  allocate,
+  type DType,
+  type HostTensor,
+  hostTensor,
+  isFloat,
+  sizeOf,
+  type Storage,
+  toFloat64,
+} from "./dtype.ts";
+export { type EmitOptions, toOnnx } from "./emit-onnx.ts";
+export { type InterpretOptions, interpret } from "./interpreter.ts";
+export { constant, Graph, type Node, placeholder, ShapeError, Tensor } from "./ir.ts";
+export { decodeModel, encodeModel } from "./onnx-proto.ts";
+export * as ops from "./ops.ts";
+export { type OrtBackendOptions, type OrtModule, ortBackend } from "./ort-backend.ts";
+export { registeredOps } from "./registry.ts";
+export { type InputSpec, type TensorRecord, type TensorSpec, type Traced, trace } from "./trace.ts";

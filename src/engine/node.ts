@@ -1,3 +1,4 @@
 // Node-only public face of src/engine (file system, native runtime). index.ts stays
 // browser-safe; code that needs Node imports from here.
 export { writeFileAtomic } from "./atomic-file.ts";
+export { checkProcessSettings, nodeBackend } from "./ort-node.ts";

@@ -1,0 +1,442 @@
+// Matrix multiplication and the fused neural-network ops with hand-written backward rules:
+// softmax, layer norm, GELU, conv2d and its transpose.
+import { sizeOf } from "./dtype.ts";
+import { ShapeError, type Tensor } from "./ir.ts";
+import { ndarray } from "./kernels.ts";
+import { add, erf, erfValue, exp, mul, sub, tanh, unbroadcast } from "./ops-elementwise.ts";
+import { mean, reshape, sum, swapLast } from "./ops-shape-reduce.ts";
+import { apply, apply1, defineOp } from "./registry.ts";
+import { broadcastShapes, fmt, normAxis } from "./shape.ts";
+
+// ---------- matmul ----------
+defineOp({
+  name: "matmul",
+  infer([a, b]) {
+    if (a.shape.length < 2 || b.shape.length < 2) {
+      throw new ShapeError(`matmul: needs rank >= 2 but got ${fmt(a.shape)} and ${fmt(b.shape)}; reshape vectors to [1, n] or [n, 1]`);
+    }
+    if (a.dtype !== b.dtype) throw new ShapeError(`matmul: dtypes differ (${a.dtype} vs ${b.dtype}); cast one`);
+    const [m, k] = a.shape.slice(-2);
+    const [k2, n] = b.shape.slice(-2);
+    if (k !== k2) {
+      throw new ShapeError(
+        `matmul: ${fmt(a.shape)} @ ${fmt(b.shape)}: inner dimensions ${k} and ${k2} differ; transpose or reshape one operand`,
+      );
+    }
+    const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+    return [{ shape: [...batch, m, n], dtype: a.dtype }];
+  },
+  grad(node, [g], needs) {
+    if (!g) return [null, null];
+    const [a, b] = node.inputs;
+    const ga = needs[0] ? unbroadcast(matmul(g, swapLast(b)), a.shape) : null;
+    let gb: Tensor | null = null;
+    if (needs[1]) {
+      const k = a.shape[a.rank - 1];
+      const n = b.shape[b.rank - 1];
+      // A shared weight: one [K, B*T] @ [B*T, N] product instead of a batched one plus a sum.
+      gb =
+        b.rank === 2 && a.rank > 2
+          ? matmul(swapLast(reshape(a, [-1, k])), reshape(g, [-1, n]))
+          : unbroadcast(matmul(swapLast(a), g), b.shape);
+    }
+    return [ga, gb];
+  },
+  lower(l, _node, inputs, outputs) {
+    l.node("MatMul", inputs, outputs);
+  },
+  evaluate([a, b], node) {
+    const shape = [...node.outputs[0].shape];
+    const [m, k] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const batch = shape.slice(0, -2);
+    const out = ndarray(shape, a.dtype);
+    const count = sizeOf(batch);
+    const aBatch = a.shape.slice(0, -2);
+    const bBatch = b.shape.slice(0, -2);
+    const offsetIn = (bs: number[], i: number): number => {
+      let off = 0;
+      let mul = 1;
+      let rem = i;
+      for (let d = batch.length - 1; d >= 0; d--) {
+        const idx = rem % batch[d];
+        rem = Math.floor(rem / batch[d]);
+        const own = bs[d - (batch.length - bs.length)];
+        if (own !== undefined) {
+          off += (own === 1 ? 0 : idx) * mul;
+          mul *= own;
+        }
+      }
+      return off;
+    };
+    for (let t = 0; t < count; t++) {
+      const ao = offsetIn(aBatch, t) * m * k;
+      const bo = offsetIn(bBatch, t) * k * n;
+      const oo = t * m * n;
+      for (let i = 0; i < m; i++) {
+        for (let p = 0; p < k; p++) {
+          const av = a.data[ao + i * k + p];
+          if (av === 0) continue;
+          for (let j = 0; j < n; j++) out.data[oo + i * n + j] += av * b.data[bo + p * n + j];
+        }
+      }
+    }
+    return [out];
+  },
+});
+/** Batched matrix product [..., M, K] @ [..., K, N] -> [..., M, N], batch dims broadcast. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  return apply1("matmul", [a, b]);
+}
+
+// ---------- softmax ----------
+defineOp({
+  name: "softmax",
+  infer: ([x]) => [x],
+  grad(node, [g]) {
+    if (!g) return [null];
+    const y = node.outputs[0];
+    const axis = node.attrs.axis as number;
+    return [mul(y, sub(g, sum(mul(g, y), axis, true)))];
+  },
+  lower(l, node, inputs, outputs) {
+    l.node("Softmax", inputs, outputs, { axis: { i: node.attrs.axis as number } });
+  },
+  evaluate([x], node) {
+    const axis = node.attrs.axis as number;
+    const n = x.shape[axis];
+    const inner = sizeOf(x.shape.slice(axis + 1));
+    const outer = sizeOf(x.shape.slice(0, axis));
+    const out = ndarray([...x.shape], x.dtype);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * n * inner + i;
+        let m = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < n; j++) m = Math.max(m, x.data[base + j * inner]);
+        let s = 0;
+        for (let j = 0; j < n; j++) {
+          const e = Math.exp(x.data[base + j * inner] - m);
+          out.data[base + j * inner] = e;
+          s += e;
+        }
+        for (let j = 0; j < n; j++) out.data[base + j * inner] /= s;
+      }
+    }
+    return [out];
+  },
+});
+/** Softmax along an axis (default last). */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return apply1("softmax", [x], { axis: normAxis("softmax", axis, x.rank) });
+}
+
+// ---------- layer norm ----------
+defineOp({
+  name: "layerNorm",
+  infer([x, gamma, beta], a) {
+    const axis = a.axis as number;
+    const normShape = x.shape.slice(axis);
+    for (const [name, p] of [["gamma", gamma], ["beta", beta]] as const) {
+      if (fmt(p.shape) !== fmt(normShape)) {
+        throw new ShapeError(`layerNorm: ${name} ${fmt(p.shape)} must be ${fmt(normShape)} (the normalised axes of ${fmt(x.shape)})`);
+      }
+    }
+    const stat = x.shape.map((d, i) => (i < axis ? d : 1));
+    return [x, { shape: stat, dtype: x.dtype }, { shape: stat, dtype: x.dtype }];
+  },
+  grad(node, [g], needs) {
+    if (!g) return [null, null, null];
+    const [x, gamma] = node.inputs;
+    const [, mu, invStd] = node.outputs;
+    const axis = node.attrs.axis as number;
+    const axes = x.shape.map((_, i) => i).filter((i) => i >= axis);
+    const lead = x.shape.map((_, i) => i).filter((i) => i < axis);
+    const xhat = mul(sub(x, mu), invStd);
+    const gy = mul(g, gamma);
+    const dx = needs[0]
+      ? mul(invStd, sub(sub(gy, mean(gy, axes, true)), mul(xhat, mean(mul(gy, xhat), axes, true))))
+      : null;
+    const dgamma = needs[1] ? sum(mul(g, xhat), lead) : null;
+    const dbeta = needs[2] ? sum(g, lead) : null;
+    return [dx, dgamma, dbeta];
+  },
+  lower(l, node, inputs, outputs) {
+    const attrs = { axis: { i: node.attrs.axis as number }, epsilon: { f: node.attrs.eps as number } };
+    l.node("LayerNormalization", inputs, outputs, attrs);
+  },
+  evaluate([x, gamma, beta], node) {
+    const axis = node.attrs.axis as number;
+    const eps = node.attrs.eps as number;
+    const inner = sizeOf(x.shape.slice(axis));
+    const outer = sizeOf(x.shape.slice(0, axis));
+    const y = ndarray([...x.shape], x.dtype);
+    const stat = [...node.outputs[1].shape];
+    const mu = ndarray(stat, x.dtype);
+    const inv = ndarray(stat, x.dtype);
+    for (let o = 0; o < outer; o++) {
+      let m = 0;
+      for (let i = 0; i < inner; i++) m += x.data[o * inner + i];
+      m /= inner;
+      let v = 0;
+      for (let i = 0; i < inner; i++) v += (x.data[o * inner + i] - m) ** 2;
+      const r = 1 / Math.sqrt(v / inner + eps);
+      mu.data[o] = m;
+      inv.data[o] = r;
+      for (let i = 0; i < inner; i++) y.data[o * inner + i] = (x.data[o * inner + i] - m) * r * gamma.data[i] + beta.data[i];
+    }
+    return [y, mu, inv];
+  },
+});
+/** Layer normalisation over the axes from `axis` on: (x - mean) / sqrt(var + eps) * gamma + beta. */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: { axis?: number; eps?: number } = {}): Tensor {
+  const { axis = -1, eps = 1e-5 } = opts;
+  return apply("layerNorm", [x, gamma, beta], { axis: normAxis("layerNorm", axis, x.rank), eps })[0];
+}
+
+// ---------- GELU ----------
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_CUBIC = 0.044715;
+
+defineOp({
+  name: "gelu",
+  infer: ([x]) => [x],
+  grad(node, [g]) {
+    if (!g) return [null];
+    const x = node.inputs[0];
+    if (node.attrs.approximate === "tanh") {
+      const x2 = mul(x, x);
+      const t = tanh(mul(mul(x, add(mul(x2, GELU_CUBIC), 1)), SQRT_2_OVER_PI));
+      const dt = mul(sub(1, mul(t, t)), mul(add(mul(x2, 3 * GELU_CUBIC), 1), SQRT_2_OVER_PI));
+      return [mul(g, add(mul(add(t, 1), 0.5), mul(mul(x, 0.5), dt)))];
+    }
+    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+    const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return [mul(g, add(cdf, mul(x, pdf)))];
+  },
+  lower(l, node, [x], [y]) {
+    // Standard ops in the pattern ONNX Runtime fuses into one Gelu/FastGelu kernel.
+    const dt = node.inputs[0].dtype;
+    const inner = l.fresh("gelu");
+    if (node.attrs.approximate === "tanh") {
+      const x3 = l.fresh();
+      const p = l.fresh();
+      const s = l.fresh();
+      const u = l.fresh();
+      const t = l.fresh();
+      l.node("Pow", [x, l.scalar(3, dt)], [x3]);
+      l.node("Mul", [x3, l.scalar(GELU_CUBIC, dt)], [p]);
+      l.node("Add", [x, p], [s]);
+      l.node("Mul", [s, l.scalar(SQRT_2_OVER_PI, dt)], [u]);
+      l.node("Tanh", [u], [t]);
+      l.node("Add", [t, l.scalar(1, dt)], [inner]);
+    } else {
+      const d = l.fresh();
+      const e = l.fresh();
+      l.node("Div", [x, l.scalar(Math.SQRT2, dt)], [d]);
+      l.node("Erf", [d], [e]);
+      l.node("Add", [e, l.scalar(1, dt)], [inner]);
+    }
+    const xi = l.fresh();
+    l.node("Mul", [x, inner], [xi]);
+    l.node("Mul", [xi, l.scalar(0.5, dt)], [y]);
+  },
+  evaluate([x], node) {
+    const out = ndarray([...x.shape], x.dtype);
+    const tanhMode = node.attrs.approximate === "tanh";
+    for (let i = 0; i < out.data.length; i++) {
+      const v = x.data[i];
+      out.data[i] = tanhMode
+        ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v)))
+        : 0.5 * v * (1 + erfValue(v / Math.SQRT2));
+    }
+    return [out];
+  },
+});
+/** GELU, exact (erf) or with the tanh approximation. */
+export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  return apply1("gelu", [x], { approximate });
+}
+
+// ---------- conv2d ----------
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+const pair = (v: number | [number, number]): [number, number] => (typeof v === "number" ? [v, v] : v);
+const convOut = (n: number, k: number, s: number, p: number): number => Math.floor((n + 2 * p - k) / s) + 1;
+
+/** Visits every (output, input, weight) index triple of a 2-D convolution. */
+function convLoop(
+  xShape: number[],
+  wShape: number[],
+  oShape: number[],
+  stride: number[],
+  pads: number[],
+  visit: (oi: number, xi: number, wi: number) => void,
+): void {
+  const [N, C, H, W] = xShape;
+  const [O, , KH, KW] = wShape;
+  const [, , HO, WO] = oShape;
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < HO; i++)
+        for (let j = 0; j < WO; j++) {
+          const oi = ((n * O + o) * HO + i) * WO + j;
+          for (let c = 0; c < C; c++)
+            for (let a = 0; a < KH; a++) {
+              const y = i * stride[0] - pads[0] + a;
+              if (y < 0 || y >= H) continue;
+              for (let b = 0; b < KW; b++) {
+                const xx = j * stride[1] - pads[1] + b;
+                if (xx < 0 || xx >= W) continue;
+                visit(oi, ((n * C + c) * H + y) * W + xx, ((o * C + c) * KH + a) * KW + b);
+              }
+            }
+        }
+}
+
+defineOp({
+  name: "conv2d",
+  infer([x, w], a) {
+    const [sh, sw] = a.stride as number[];
+    const [ph, pw] = a.padding as number[];
+    if (x.shape.length !== 4 || w.shape.length !== 4 || x.shape[1] !== w.shape[1]) {
+      throw new ShapeError(
+        `conv2d: input ${fmt(x.shape)} must be [N, C, H, W] and weight ${fmt(w.shape)} [O, C, KH, KW] with the same C`,
+      );
+    }
+    const ho = convOut(x.shape[2], w.shape[2], sh, ph);
+    const wo = convOut(x.shape[3], w.shape[3], sw, pw);
+    if (ho < 1 || wo < 1) throw new ShapeError(`conv2d: kernel ${fmt(w.shape)} does not fit input ${fmt(x.shape)}; pad more`);
+    return [{ shape: [x.shape[0], w.shape[0], ho, wo], dtype: x.dtype }];
+  },
+  grad(node, [g], needs) {
+    if (!g) return [null, null];
+    const [x, w] = node.inputs;
+    const stride = node.attrs.stride as [number, number];
+    const padding = node.attrs.padding as [number, number];
+    const outPad = [0, 1].map((d) => x.shape[2 + d] - ((g.shape[2 + d] - 1) * stride[d] - 2 * padding[d] + w.shape[2 + d]));
+    return [
+      needs[0] ? convTranspose2d(g, w, { stride, padding, outputPadding: outPad as [number, number] }) : null,
+      needs[1] ? apply1("conv2dWeightGrad", [x, g], { kernel: w.shape.slice(2), stride, padding }) : null,
+    ];
+  },
+  lower(l, node, inputs, outputs) {
+    const [ph, pw] = node.attrs.padding as number[];
+    l.node("Conv", inputs, outputs, {
+      strides: { ints: node.attrs.stride as number[] },
+      pads: { ints: [ph, pw, ph, pw] },
+      kernel_shape: { ints: node.inputs[1].shape.slice(2) },
+    });
+  },
+  evaluate([x, w], node) {
+    const out = ndarray([...node.outputs[0].shape], x.dtype);
+    convLoop(x.shape, w.shape, out.shape, node.attrs.stride as number[], node.attrs.padding as number[], (o, i, k) => {
+      out.data[o] += x.data[i] * w.data[k];
+    });
+    return [out];
+  },
+});
+/** 2-D convolution: x [N, C, H, W], w [O, C, KH, KW] -> [N, O, HO, WO] (no bias). */
+export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const { stride = 1, padding = 0 } = opts;
+  return apply1("conv2d", [x, w], { stride: pair(stride), padding: pair(padding) });
+}
+
+defineOp({
+  name: "conv2dWeightGrad",
+  infer([x, g], a) {
+    const k = a.kernel as number[];
+    return [{ shape: [g.shape[1], x.shape[1], k[0], k[1]], dtype: x.dtype }];
+  },
+  lower(l, node, [x, g], [dw]) {
+    // dW[o, c] = sum_n x[n, c] (*) g[n, o]: a convolution over the batch axis, dilated by the stride.
+    const [ph, pw] = node.attrs.padding as number[];
+    const [kh, kw] = node.attrs.kernel as number[];
+    const xt = l.fresh("xt");
+    const gt = l.fresh("gt");
+    const full = l.fresh("dwfull");
+    l.node("Transpose", [x], [xt], { perm: { ints: [1, 0, 2, 3] } });
+    l.node("Transpose", [g], [gt], { perm: { ints: [1, 0, 2, 3] } });
+    l.node("Conv", [xt, gt], [full], {
+      pads: { ints: [ph, pw, ph, pw] },
+      dilations: { ints: node.attrs.stride as number[] },
+      kernel_shape: { ints: node.inputs[1].shape.slice(2) },
+    });
+    const xs = node.inputs[0].shape;
+    const gs = node.inputs[1].shape;
+    const [sh, sw] = node.attrs.stride as number[];
+    const fullH = xs[2] + 2 * ph - (gs[2] - 1) * sh;
+    const fullW = xs[3] + 2 * pw - (gs[3] - 1) * sw;
+    let src = full;
+    if (fullH !== kh || fullW !== kw) {
+      src = l.fresh("dwcrop");
+      l.node("Slice", [full, l.int64s([0, 0]), l.int64s([kh, kw]), l.int64s([2, 3])], [src]);
+    }
+    l.node("Transpose", [src], [dw], { perm: { ints: [1, 0, 2, 3] } });
+  },
+  evaluate([x, g], node) {
+    const out = ndarray([...node.outputs[0].shape], x.dtype);
+    convLoop(x.shape, out.shape, g.shape, node.attrs.stride as number[], node.attrs.padding as number[], (o, i, k) => {
+      out.data[k] += x.data[i] * g.data[o];
+    });
+    return [out];
+  },
+});
+
+// ---------- transposed convolution ----------
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: number | [number, number];
+}
+defineOp({
+  name: "convTranspose2d",
+  infer([g, w], a) {
+    const [sh, sw] = a.stride as number[];
+    const [ph, pw] = a.padding as number[];
+    const [oh, ow] = a.outputPadding as number[];
+    if (g.shape.length !== 4 || w.shape.length !== 4 || g.shape[1] !== w.shape[0]) {
+      throw new ShapeError(
+        `convTranspose2d: input ${fmt(g.shape)} must be [N, O, H, W] and weight ${fmt(w.shape)} [O, C, KH, KW] with the same O`,
+      );
+    }
+    const h = (g.shape[2] - 1) * sh - 2 * ph + w.shape[2] + oh;
+    const wd = (g.shape[3] - 1) * sw - 2 * pw + w.shape[3] + ow;
+    return [{ shape: [g.shape[0], w.shape[1], h, wd], dtype: g.dtype }];
+  },
+  grad(node, [dy], needs) {
+    if (!dy) return [null, null];
+    const [g, w] = node.inputs;
+    const stride = node.attrs.stride as [number, number];
+    const padding = node.attrs.padding as [number, number];
+    return [
+      needs[0] ? conv2d(dy, w, { stride, padding }) : null,
+      needs[1] ? apply1("conv2dWeightGrad", [dy, g], { kernel: w.shape.slice(2), stride, padding }) : null,
+    ];
+  },
+  lower(l, node, inputs, outputs) {
+    const [ph, pw] = node.attrs.padding as number[];
+    l.node("ConvTranspose", inputs, outputs, {
+      strides: { ints: node.attrs.stride as number[] },
+      pads: { ints: [ph, pw, ph, pw] },
+      output_padding: { ints: node.attrs.outputPadding as number[] },
+      kernel_shape: { ints: node.inputs[1].shape.slice(2) },
+    });
+  },
+  evaluate([g, w], node) {
+    const out = ndarray([...node.outputs[0].shape], g.dtype);
+    convLoop(out.shape, w.shape, g.shape, node.attrs.stride as number[], node.attrs.padding as number[], (o, i, k) => {
+      out.data[i] += g.data[o] * w.data[k];
+    });
+    return [out];
+  },
+});
+/** The adjoint of conv2d (a learned upsampling): g [N, O, H, W], w [O, C, KH, KW] -> [N, C, H', W']. */
+export function convTranspose2d(g: Tensor, w: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
+  const { stride = 1, padding = 0, outputPadding = 0 } = opts;
+  return apply1("convTranspose2d", [g, w], {
+    stride: pair(stride),
+    padding: pair(padding),
+    outputPadding: pair(outputPadding),
+  });
+}
+

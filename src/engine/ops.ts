@@ -1,0 +1,4 @@
+// Every tensor operation of the engine, in one namespace (`import * as ops`).
+export * from "./ops-elementwise.ts";
+export * from "./ops-nn.ts";
+export * from "./ops-shape-reduce.ts";

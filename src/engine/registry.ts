@@ -1,0 +1,80 @@
+// The op registry: each op is one definition with shape inference, a gradient rule written
+// in terms of other ops, an ONNX lowering, and a reference kernel (DESIGN.md, "Ops").
+import type { DType, HostTensor } from "./dtype.ts";
+import type { Attrs, Node, Tensor, TensorType } from "./ir.ts";
+import { appendNode } from "./ir.ts";
+
+/** A tensor in the reference interpreter: values held as float64 whatever the dtype. */
+export interface NDArray {
+  shape: number[];
+  dtype: DType;
+  data: Float64Array;
+}
+
+/** An ONNX attribute, typed explicitly (ONNX Runtime checks attribute types against the schema). */
+export type OnnxAttr =
+  | { f: number }
+  | { i: number }
+  | { s: string }
+  | { floats: number[] }
+  | { ints: number[] }
+  | { t: HostTensor };
+
+/** What an op's lowering can emit into the ONNX graph. */
+export interface Lowering {
+  node(opType: string, inputs: string[], outputs: string[], attrs?: Record<string, OnnxAttr>, domain?: string): void;
+  /** A constant as a graph initializer; returns its name. */
+  constant(value: HostTensor): string;
+  /** A 1-D int64 initializer (shapes, axes, starts); returns its name. */
+  int64s(values: readonly number[]): string;
+  /** A 0-d constant of a dtype; returns its name. */
+  scalar(value: number, dtype: DType): string;
+  /** A fresh value name for an intermediate result. */
+  fresh(hint?: string): string;
+  /** The opset of the default domain being emitted. */
+  readonly opset: number;
+}
+
+export interface OpDef {
+  name: string;
+  infer(inputs: TensorType[], attrs: Attrs): TensorType[];
+  /**
+   * Vector-Jacobian product: gradients of the inputs given those of the outputs (null: none
+   * flows). `needs[i]` says whether input i wants a gradient, so costly terms can be skipped.
+   */
+  grad?(node: Node, grads: (Tensor | null)[], needs: boolean[]): (Tensor | null)[];
+  lower(l: Lowering, node: Node, inputs: string[], outputs: string[]): void;
+  evaluate(inputs: NDArray[], node: Node): NDArray[];
+}
+
+const REGISTRY = new Map<string, OpDef>();
+
+export function defineOp(def: OpDef): OpDef {
+  if (REGISTRY.has(def.name)) throw new Error(`op ${def.name} is defined twice`);
+  REGISTRY.set(def.name, def);
+  return def;
+}
+
+export function getOp(name: string): OpDef {
+  const def = REGISTRY.get(name);
+  if (!def) throw new Error(`unknown op "${name}"`);
+  return def;
+}
+
+export function registeredOps(): string[] {
+  return [...REGISTRY.keys()];
+}
+
+/** Records an op application in the current trace, with shape inference first. */
+export function apply(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor[] {
+  const def = getOp(op);
+  const types = def.infer(
+    inputs.map((t) => ({ shape: [...t.shape], dtype: t.dtype })),
+    attrs,
+  );
+  return appendNode(op, inputs, attrs, types);
+}
+
+export function apply1(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor {
+  return apply(op, inputs, attrs)[0];
+}
