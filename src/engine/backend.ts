@@ -6,7 +6,11 @@ import type { Tensor } from "./ir.ts";
 
 /** A loaded graph, ready to run many times. */
 export interface Executable {
-  run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
+  /**
+   * Runs the graph. `outputs` may hold preallocated tensors to write results into (the
+   * returned record then holds them), which saves an allocation and a copy per run.
+   */
+  run(feeds: Record<string, HostTensor>, outputs?: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
   /** Frees the runtime's resources (sessions); the executable cannot run afterwards. */
   release(): Promise<void>;
 }
@@ -23,7 +27,14 @@ export function referenceBackend(opts: InterpretOptions = {}): Backend {
     name: `reference-${opts.precision ?? "float32"}`,
     async load(traced) {
       return {
-        run: async (feeds) => interpret(traced, feeds, opts),
+        async run(feeds, outputs) {
+          const result = interpret(traced, feeds, opts);
+          for (const [name, t] of Object.entries(outputs ?? {})) {
+            t.data.set(result[name].data as never);
+            result[name] = t;
+          }
+          return result;
+        },
         release: async () => {},
       };
     },

@@ -19,3 +19,28 @@ export * as ops from "./ops.ts";
 export { type OrtBackendOptions, type OrtModule, ortBackend } from "./ort-backend.ts";
 export { registeredOps } from "./registry.ts";
 export { type InputSpec, type TensorRecord, type TensorSpec, type Traced, trace } from "./trace.ts";
+export {
+  cloneTree,
+  flattenTree,
+  isHostTensor,
+  layoutOf,
+  mapTree,
+  packTree,
+  type ParamLayout,
+  type Tree,
+  unflattenTree,
+  unpackSymbolic,
+  unpackTree,
+} from "./params.ts";
+export { foldIn, type Key, keyFromSeed, normal, permutation, philox, randint, split, uniform } from "./random.ts";
+export {
+  compileTrainStep,
+  type EmaOptions,
+  type GraphOptimizer,
+  type LossFn,
+  type LossOutput,
+  type StepContext,
+  type TrainState,
+  type TrainStep,
+  type TrainStepOptions,
+} from "./train-step.ts";

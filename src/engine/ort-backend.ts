@@ -81,16 +81,27 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions = {}): Backen
       const session = await ort.InferenceSession.create(bytes, sessionOptions(opts));
       const outputNames = Object.keys(traced.outputs);
       return {
-        async run(feeds) {
+        async run(feeds, preallocated) {
           const inputs: Record<string, OrtTensor> = {};
           for (const name of session.inputNames) {
             const f = feeds[name];
             if (!f) throw new Error(`input "${name}" is missing`);
             inputs[name] = toOrt(ort, f);
           }
-          const results = await session.run(inputs);
+          let results: Record<string, OrtTensor>;
+          if (preallocated) {
+            const fetches: Record<string, OrtTensor | null> = {};
+            for (const name of outputNames) fetches[name] = preallocated[name] ? toOrt(ort, preallocated[name]) : null;
+            results = await session.run(inputs, fetches);
+          } else {
+            results = await session.run(inputs);
+          }
           const out: Record<string, HostTensor> = {};
-          for (const name of outputNames) out[name] = fromOrt(results[name]);
+          for (const name of outputNames) {
+            const given = preallocated?.[name];
+            if (given && results[name].data !== given.data) given.data.set(results[name].data as never);
+            out[name] = given ?? fromOrt(results[name]);
+          }
           return out;
         },
         release: () => session.release(),

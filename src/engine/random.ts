@@ -1,0 +1,114 @@
+// Counter-based random numbers (Philox 4x32-10, Salmon et al. 2011): a key is two 32-bit
+// words, and any draw is a pure function of (key, counter). Masks, noise, slice matrices
+// and CEM samples are drawn on the host from keys and fed into graphs, so the same seed
+// gives the same bits on every runtime.
+
+/** A random key: two uint32 words. Derive new keys with `split` or `foldIn`; never reuse one. */
+export type Key = readonly [number, number];
+
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
+const W0 = 0x9e3779b9;
+const W1 = 0xbb67ae85;
+
+function mulhilo(a: number, b: number): [number, number] {
+  const lo = Math.imul(a, b) >>> 0;
+  // High word from 16-bit halves (exact in float64).
+  const aH = a >>> 16;
+  const aL = a & 0xffff;
+  const bH = b >>> 16;
+  const bL = b & 0xffff;
+  const mid1 = aH * bL;
+  const mid2 = aL * bH;
+  const carry = ((aL * bL) / 65536 + (mid1 & 0xffff) + (mid2 & 0xffff)) / 65536;
+  const hi = (aH * bH + Math.floor(mid1 / 65536) + Math.floor(mid2 / 65536) + Math.floor(carry)) >>> 0;
+  return [hi, lo];
+}
+
+/** Philox4x32-10 of a 128-bit counter under a 64-bit key: four uint32 words. */
+export function philox(key: Key, c0: number, c1 = 0, c2 = 0, c3 = 0): [number, number, number, number] {
+  let k0 = key[0] >>> 0;
+  let k1 = key[1] >>> 0;
+  let x0 = c0 >>> 0;
+  let x1 = c1 >>> 0;
+  let x2 = c2 >>> 0;
+  let x3 = c3 >>> 0;
+  for (let round = 0; round < 10; round++) {
+    const [hi0, lo0] = mulhilo(M0, x0);
+    const [hi1, lo1] = mulhilo(M1, x2);
+    const y0 = (hi1 ^ x1 ^ k0) >>> 0;
+    const y2 = (hi0 ^ x3 ^ k1) >>> 0;
+    x0 = y0;
+    x1 = lo1;
+    x2 = y2;
+    x3 = lo0;
+    k0 = (k0 + W0) >>> 0;
+    k1 = (k1 + W1) >>> 0;
+  }
+  return [x0, x1, x2, x3];
+}
+
+/** The root key of a seed (any integer up to 2^53). */
+export function keyFromSeed(seed: number): Key {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+  const lo = seed >>> 0;
+  const hi = Math.floor(seed / 2 ** 32) >>> 0;
+  const [a, b] = philox([0x6a09e667, 0xbb67ae85], lo, hi, 0x5eed, 0);
+  return [a, b];
+}
+
+/** A new key determined by `key` and `data` (e.g. a step number or an episode index). */
+export function foldIn(key: Key, data: number): Key {
+  const lo = data >>> 0;
+  const hi = Math.floor(data / 2 ** 32) >>> 0;
+  const [a, b] = philox(key, lo, hi, 0xf01d, 0);
+  return [a, b];
+}
+
+/** `n` independent keys derived from `key`. */
+export function split(key: Key, n = 2): Key[] {
+  return Array.from({ length: n }, (_, i) => {
+    const [a, b] = philox(key, i, 0, 0x5b17, 0);
+    return [a, b] as Key;
+  });
+}
+
+/** `n` uniform floats in [0, 1) with 32 bits of randomness each. */
+export function uniform(key: Key, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i += 4) {
+    const w = philox(key, i >>> 2, 0, 0, 0);
+    for (let j = 0; j < 4 && i + j < n; j++) out[i + j] = w[j] / 4294967296;
+  }
+  return out;
+}
+
+/** `n` standard normal floats (Box-Muller on pairs of uniforms). */
+export function normal(key: Key, n: number): Float64Array {
+  const u = uniform(key, n + (n % 2));
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - u[i]));
+    const t = 2 * Math.PI * u[i + 1];
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
+
+/** `n` integers uniform in [0, high). */
+export function randint(key: Key, n: number, high: number): Int32Array {
+  const u = uniform(key, n);
+  return Int32Array.from(u, (v) => Math.floor(v * high));
+}
+
+/** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
+export function permutation(key: Key, n: number): Int32Array {
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  const u = uniform(key, n);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(u[i] * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
