@@ -106,9 +106,15 @@ export function resolveFactors(
 }
 
 /** Reads a numeric option with a default, throwing a one-line error on a wrong type. */
-export function numberOption(envId: string, options: Record<string, unknown>, key: string, fallback: number): number {
+export function numberOption(
+  envId: string,
+  options: Record<string, unknown>,
+  key: string,
+  fallback: number,
+): number {
   const v = options[key];
   if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`${envId}: option "${key}" must be a number`);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new Error(`${envId}: option "${key}" must be a number`);
   return v;
 }

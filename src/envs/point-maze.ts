@@ -9,11 +9,11 @@ import {
   type ObservationSpace,
   type ResetOptions,
   type ResetResult,
-  type StepResult,
   resolveFactors,
+  type StepResult,
 } from "./env.ts";
-import { type Canvas, createCanvas, drawDisk, drawRect, quantize } from "./raster.ts";
 import { Random } from "./random.ts";
+import { type Canvas, createCanvas, drawDisk, drawRect, quantize } from "./raster.ts";
 
 /** Maze layouts, '#' wall and '.' floor (D4RL's open, u-maze and medium mazes). */
 export const MAZES: Record<string, string[]> = {
@@ -79,16 +79,15 @@ export class PointMaze implements Env {
   constructor(opts: PointMazeOptions = {}) {
     const { size = 64, layout = "u-maze" } = opts;
     const grid = MAZES[layout];
-    if (!grid) throw new Error(`point-maze: unknown layout "${layout}"; known: ${Object.keys(MAZES).join(", ")}`);
-    if (!Number.isInteger(size) || size < 16) throw new Error(`point-maze: size must be an integer >= 16, got ${size}`);
+    if (!grid)
+      throw new Error(`point-maze: unknown layout "${layout}"; known: ${Object.keys(MAZES).join(", ")}`);
+    if (!Number.isInteger(size) || size < 16)
+      throw new Error(`point-maze: size must be an integer >= 16, got ${size}`);
     this.size = size;
     this.layout = layout;
     this.grid = grid;
     this.cellPixels = size / Math.max(grid.length, grid[0].length);
-    this.offset = [
-      (size - grid[0].length * this.cellPixels) / 2,
-      (size - grid.length * this.cellPixels) / 2,
-    ];
+    this.offset = [(size - grid[0].length * this.cellPixels) / 2, (size - grid.length * this.cellPixels) / 2];
     this.observationSpace = { shape: [3, size, size], dtype: "uint8" };
   }
 
@@ -134,7 +133,8 @@ export class PointMaze implements Env {
     const { controlDt, substeps, acceleration, drag, maxSpeed, radius } = POINT_MAZE_PHYSICS;
     const ax = Math.max(-1, Math.min(1, Number(action[0]))) * acceleration;
     const ay = Math.max(-1, Math.min(1, Number(action[1]))) * acceleration;
-    if (!Number.isFinite(ax) || !Number.isFinite(ay)) throw new Error("point-maze: action must be 2 finite numbers");
+    if (!Number.isFinite(ax) || !Number.isFinite(ay))
+      throw new Error("point-maze: action must be 2 finite numbers");
     const dt = controlDt / substeps;
     let [x, y, vx, vy] = this.state;
     let contact = false;
@@ -184,13 +184,20 @@ export class PointMaze implements Env {
       const wall = this.values.wallColour as number[];
       this.grid.forEach((line, r) => {
         for (let c = 0; c < line.length; c++)
-          if (line[c] !== ".") drawRect(base, ox + c * p, oy + r * p, ox + (c + 1) * p, oy + (r + 1) * p, wall);
+          if (line[c] !== ".")
+            drawRect(base, ox + c * p, oy + r * p, ox + (c + 1) * p, oy + (r + 1) * p, wall);
       });
       this.base = base;
     }
     const canvas = { ...this.base, data: this.base.data.slice() };
     const radius = (this.values.agentSize as number) * p;
-    drawDisk(canvas, ox + this.state[0] * p, oy + this.state[1] * p, radius, this.values.agentColour as number[]);
+    drawDisk(
+      canvas,
+      ox + this.state[0] * p,
+      oy + this.state[1] * p,
+      radius,
+      this.values.agentColour as number[],
+    );
     return quantize(canvas);
   }
 }

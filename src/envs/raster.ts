@@ -128,7 +128,14 @@ export function drawShape(
 }
 
 /** Draws a disk of radius r centred at (x, y). */
-export function drawDisk(canvas: Canvas, x: number, y: number, r: number, colour: number[], samples = 4): void {
+export function drawDisk(
+  canvas: Canvas,
+  x: number,
+  y: number,
+  r: number,
+  colour: number[],
+  samples = 4,
+): void {
   const r2 = r * r;
   drawShape(
     canvas,
@@ -140,7 +147,12 @@ export function drawDisk(canvas: Canvas, x: number, y: number, r: number, colour
 }
 
 /** Draws a convex polygon (vertices in either winding order). */
-export function drawConvexPolygon(canvas: Canvas, points: [number, number][], colour: number[], samples = 4): void {
+export function drawConvexPolygon(
+  canvas: Canvas,
+  points: [number, number][],
+  colour: number[],
+  samples = 4,
+): void {
   let x0 = Number.POSITIVE_INFINITY;
   let y0 = Number.POSITIVE_INFINITY;
   let x1 = Number.NEGATIVE_INFINITY;

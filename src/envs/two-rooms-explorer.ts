@@ -6,7 +6,7 @@
 // 17-frame episodes cross the door (measured in two-rooms-explorer.test.ts).
 import type { Policy } from "./policy.ts";
 import { Random } from "./random.ts";
-import { P1, type TwoRooms, roomOf } from "./two-rooms.ts";
+import { P1, roomOf, type TwoRooms } from "./two-rooms.ts";
 
 export interface TwoRoomsExplorerOptions {
   /** Von Mises concentration of the heading walk (about 0.5 rad per step at 4). */

@@ -10,11 +10,11 @@ import {
   type ObservationSpace,
   type ResetOptions,
   type ResetResult,
-  type StepResult,
   resolveFactors,
+  type StepResult,
 } from "./env.ts";
-import { type Canvas, createCanvas, drawRect, quantize } from "./raster.ts";
 import { Random } from "./random.ts";
+import { type Canvas, createCanvas, drawRect, quantize } from "./raster.ts";
 
 /** P1 geometry at its reference size of 65 px. */
 export const P1 = {
@@ -37,11 +37,26 @@ export interface TwoRoomsOptions {
 }
 
 const FACTORS: FactorSpec[] = [
-  { name: "backgroundColour", default: [0, 0], physical: false, description: "background (agent, wall channels)" },
-  { name: "agentColour", default: [255, 0], physical: false, description: "agent dot peak (agent, wall channels)" },
+  {
+    name: "backgroundColour",
+    default: [0, 0],
+    physical: false,
+    description: "background (agent, wall channels)",
+  },
+  {
+    name: "agentColour",
+    default: [255, 0],
+    physical: false,
+    description: "agent dot peak (agent, wall channels)",
+  },
   { name: "wallColour", default: [0, 255], physical: false, description: "walls (agent, wall channels)" },
   { name: "agentSize", default: P1.agentSigma, physical: false, description: "dot sigma in P1 px" },
-  { name: "wallThickness", default: P1.wallThickness, physical: true, description: "wall thickness in P1 px" },
+  {
+    name: "wallThickness",
+    default: P1.wallThickness,
+    physical: true,
+    description: "wall thickness in P1 px",
+  },
   { name: "doorWidth", default: P1.doorWidth, physical: true, description: "door width in P1 px" },
   {
     name: "doorPosition",
@@ -61,7 +76,13 @@ const FACTORS: FactorSpec[] = [
 type Box = [number, number, number, number];
 
 /** The obstacles of a layout: four borders and the two wall segments around the door. */
-export function twoRoomsObstacles(size: number, wallX: number, doorY: number, thickness: number, door: number): Box[] {
+export function twoRoomsObstacles(
+  size: number,
+  wallX: number,
+  doorY: number,
+  thickness: number,
+  door: number,
+): Box[] {
   const b = (P1.border * size) / P1.referenceSize;
   const h = thickness / 2;
   return [
@@ -103,7 +124,13 @@ function entryTime(box: Box, px: number, py: number, dx: number, dy: number): nu
 }
 
 /** Moves a point by (dx, dy), stopping at the first obstacle it would enter. */
-export function moveWithContact(boxes: Box[], x: number, y: number, dx: number, dy: number): [number, number] {
+export function moveWithContact(
+  boxes: Box[],
+  x: number,
+  y: number,
+  dx: number,
+  dy: number,
+): [number, number] {
   let t = 1;
   for (const box of boxes) t = Math.min(t, entryTime(box, x, y, dx, dy));
   // Rounding can land a hair inside a box; back off until outside (or stay put).
@@ -147,12 +174,13 @@ export class TwoRooms implements Env {
   private state = new Float64Array(4);
   private boxes: Box[] = [];
   private base: Canvas | undefined;
-  private baseBytes = new Uint8Array(0);
+  private baseBytes: Uint8Array = new Uint8Array(0);
   private layoutKey = "";
 
   constructor(opts: TwoRoomsOptions = {}) {
     const { size = 64, fixedWall = false } = opts;
-    if (!Number.isInteger(size) || size < 16) throw new Error(`two-rooms: size must be an integer >= 16, got ${size}`);
+    if (!Number.isInteger(size) || size < 16)
+      throw new Error(`two-rooms: size must be an integer >= 16, got ${size}`);
     this.size = size;
     this.scale = size / P1.referenceSize;
     this.fixedWall = fixedWall;
@@ -204,7 +232,8 @@ export class TwoRooms implements Env {
   step(action: ArrayLike<number>): StepResult {
     let dx = Number(action[0]);
     let dy = Number(action[1]);
-    if (!Number.isFinite(dx) || !Number.isFinite(dy)) throw new Error("two-rooms: action must be 2 finite numbers");
+    if (!Number.isFinite(dx) || !Number.isFinite(dy))
+      throw new Error("two-rooms: action must be 2 finite numbers");
     const norm = Math.hypot(dx, dy);
     const max = P1.maxStep * this.scale;
     if (norm > max) {
