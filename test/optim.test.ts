@@ -94,7 +94,7 @@ test("a compiled step trains an MLP, ONNX Runtime and the interpreter agree, EMA
   const e = ort.emaParams() as { w: HostTensor };
   const live = (ort.params() as { l1: { w: HostTensor } }).l1.w;
   assert.ok(relError(e.w.data as Float32Array, live.data as Float32Array) > 1e-4);
-  assert.ok(relError(e.w.data as Float32Array, init.l1.w.data as Float32Array) > 1e-3);
+  assert.ok(relError(e.w.data as Float32Array, (init as { l1: { w: HostTensor } }).l1.w.data as Float32Array) > 1e-3);
   await ort.release();
   await ref.release();
 });

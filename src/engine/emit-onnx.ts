@@ -1,6 +1,7 @@
 // Lowers a traced graph to an ONNX model: graph inputs and outputs keep their names, constants
 // become initializers, every other node is lowered by its op definition (DESIGN.md, "The engine").
 import { type DType, type HostTensor, hostTensor } from "./dtype.ts";
+import type { Node } from "./ir.ts";
 import { liveNodes } from "./interpreter.ts";
 import { ATTR_TYPE, encodeModel, ONNX_TYPE } from "./onnx-proto.ts";
 import { getOp, type Lowering, type OnnxAttr } from "./registry.ts";
@@ -92,6 +93,16 @@ export function lowerGraph(traced: Traced, opset = 18): { nodes: PlainObject[]; 
     },
   };
 
+  // Common-subexpression elimination: a node equal to an earlier one (same op, inputs and
+  // attributes) reuses its outputs, so a gradient that recomputes a forward value costs nothing.
+  const seen = new Map<string, string[]>();
+  const keyOf = (node: Node): string | undefined => {
+    if (node.op === "constant") {
+      const v = node.attrs.value as HostTensor;
+      return v.data.length <= 64 ? `const|${v.dtype}|${v.shape}|${Array.from(v.data as ArrayLike<number>)}` : undefined;
+    }
+    return `${node.op}|${node.inputs.map((t) => names.get(t.id)).join(",")}|${JSON.stringify(node.attrs)}`;
+  };
   for (const node of liveNodes(traced)) {
     const out = node.outputs;
     if (node.op === "input") {
@@ -102,8 +113,15 @@ export function lowerGraph(traced: Traced, opset = 18): { nodes: PlainObject[]; 
       names.set(out[0].id, names.get(node.inputs[0].id)!);
       continue;
     }
+    const key = keyOf(node);
+    const earlier = key === undefined ? undefined : seen.get(key);
+    if (earlier) {
+      out.forEach((t, i) => names.set(t.id, earlier[i]));
+      continue;
+    }
     const outNames = out.map((t) => outputNameOf.get(t.id) ?? `t${t.id}`);
     out.forEach((t, i) => names.set(t.id, outNames[i]));
+    if (key !== undefined) seen.set(key, outNames);
     if (node.op === "constant") {
       initializers.push(tensorProto(outNames[0], node.attrs.value as HostTensor));
       continue;

@@ -1,2 +1,5 @@
-// Public face of src/objectives (see DESIGN.md).
-export {};
+// Public face of src/objectives: JEPA losses, each returning a scalar or { loss, terms }.
+export { type EppsPulleyOptions, eppsPulley, eppsPulleyKnots } from "./epps-pulley.ts";
+export { type LeJepaOptions, lejepaLoss, type SigRegOptions, sampleSlices, sigreg } from "./sigreg.ts";
+export { normalizeLast, smoothL1 } from "./smooth-l1.ts";
+export { covariancePenalty, timeSimilarity, VICREG_DEFAULTS, varianceHinge } from "./vicreg.ts";
