@@ -373,8 +373,13 @@ defineOp({
   evaluate([u, idx], node) {
     const out = ndarray([...node.outputs[0].shape], u.dtype);
     const inner = sizeOf(u.shape.slice(1));
+    const rows = node.attrs.rows as number;
     for (let j = 0; j < idx.data.length; j++) {
-      const k = idx.data[j];
+      // Negative indices count from the end, as in gather (whose gradient this is).
+      const k = idx.data[j] < 0 ? idx.data[j] + rows : idx.data[j];
+      if (k < 0 || k >= rows) {
+        throw new RangeError(`scatterAddRows: index ${idx.data[j]} is out of range for ${rows} rows`);
+      }
       for (let i = 0; i < inner; i++) out.data[k * inner + i] += u.data[j * inner + i];
     }
     return [out];

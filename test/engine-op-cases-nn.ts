@@ -1,0 +1,135 @@
+// Op cases for matmul and the fused neural-network ops: softmax, layer norm, GELU, conv2d,
+// its transpose and its weight gradient.
+import { ops, type Tensor } from "../src/engine/index.ts";
+import { apply1 } from "../src/engine/registry.ts";
+import type { OpCase } from "./engine-op-harness.ts";
+
+const MATMUL: [string, number[], number[]][] = [
+  ["2-D", [3, 4], [4, 5]],
+  ["batched", [2, 3, 4], [2, 4, 5]],
+  ["broadcast batch", [2, 1, 3, 4], [3, 4, 2]],
+  ["[B,T,K] @ [K,N]", [2, 3, 4], [4, 5]],
+  ["[M,K] @ [B,K,N]", [3, 4], [2, 4, 2]],
+  ["single row and column", [1, 4], [4, 1]],
+];
+
+interface ConvCase {
+  x: number[];
+  w: number[];
+  stride: [number, number];
+  padding: [number, number];
+}
+// Non-square inputs and kernels, odd sizes, and (H + 2p - k) % s != 0 so the last rows are dropped.
+const CONV: ConvCase[] = [
+  { x: [2, 3, 5, 5], w: [4, 3, 3, 3], stride: [1, 1], padding: [0, 0] },
+  { x: [1, 2, 5, 6], w: [3, 2, 3, 3], stride: [1, 1], padding: [1, 1] },
+  { x: [2, 2, 7, 6], w: [3, 2, 3, 2], stride: [2, 2], padding: [0, 0] },
+  { x: [1, 3, 6, 7], w: [2, 3, 3, 3], stride: [2, 2], padding: [1, 1] },
+  { x: [1, 2, 6, 5], w: [2, 2, 2, 3], stride: [2, 1], padding: [1, 0] },
+  { x: [2, 1, 4, 4], w: [2, 1, 4, 4], stride: [1, 1], padding: [0, 0] },
+];
+
+interface ConvTCase {
+  g: number[];
+  w: number[];
+  stride: [number, number];
+  padding: [number, number];
+  outputPadding: [number, number];
+}
+const CONV_T: ConvTCase[] = [
+  { g: [1, 2, 3, 3], w: [2, 3, 3, 3], stride: [1, 1], padding: [0, 0], outputPadding: [0, 0] },
+  { g: [2, 3, 3, 2], w: [3, 2, 3, 3], stride: [2, 2], padding: [1, 1], outputPadding: [1, 0] },
+  { g: [1, 2, 2, 3], w: [2, 2, 2, 3], stride: [2, 3], padding: [0, 1], outputPadding: [1, 2] },
+];
+
+const conv2dWeightGrad = (x: Tensor, g: Tensor, c: ConvCase): Tensor =>
+  apply1("conv2dWeightGrad", [x, g], { kernel: c.w.slice(2), stride: c.stride, padding: c.padding });
+const convOut = (n: number, k: number, s: number, p: number): number => Math.floor((n + 2 * p - k) / s) + 1;
+
+export const nnCases: OpCase[] = [
+  ...MATMUL.map(
+    ([label, a, b]): OpCase => ({
+      name: `matmul ${label} [${a}] @ [${b}]`,
+      ops: ["matmul"],
+      inputs: { a: { shape: a }, b: { shape: b } },
+      fn: ({ a, b }) => ops.matmul(a, b),
+    }),
+  ),
+  ...[0, 1, -1].map(
+    (axis): OpCase => ({
+      name: `softmax axis ${axis} of [2,3,4]`,
+      ops: ["softmax"],
+      inputs: { x: { shape: [2, 3, 4] } },
+      fn: ({ x }) => ops.softmax(x, axis),
+    }),
+  ),
+  {
+    name: "softmax of large logits (stable)",
+    ops: ["softmax"],
+    inputs: { x: { shape: [2, 3], values: [50, 51, 49, -40, -41, -39.5] } },
+    fn: ({ x }) => ops.softmax(x),
+  },
+  ...[-1, 1].map(
+    (axis): OpCase => ({
+      name: `layerNorm from axis ${axis} of [2,3,4] (x, gamma, beta)`,
+      ops: ["layerNorm"],
+      inputs: {
+        x: { shape: [2, 3, 4] },
+        gamma: { shape: axis === -1 ? [4] : [3, 4] },
+        beta: { shape: axis === -1 ? [4] : [3, 4] },
+      },
+      fn: ({ x, gamma, beta }) => ops.layerNorm(x, gamma, beta, { axis }),
+    }),
+  ),
+  {
+    name: "layerNorm with a large eps on [3,5]",
+    ops: ["layerNorm"],
+    inputs: { x: { shape: [3, 5] }, gamma: { shape: [5] }, beta: { shape: [5] } },
+    fn: ({ x, gamma, beta }) => ops.layerNorm(x, gamma, beta, { eps: 0.5 }),
+  },
+  ...(["none", "tanh"] as const).map(
+    (approximate): OpCase => ({
+      name: `gelu approximate=${approximate}`,
+      ops: ["gelu"],
+      inputs: { x: { shape: [3, 5], values: Array.from({ length: 15 }, (_, i) => -4.1 + i * 0.57) } },
+      fn: ({ x }) => ops.gelu(x, approximate),
+    }),
+  ),
+  ...CONV.map(
+    (c): OpCase => ({
+      name: `conv2d x [${c.x}] w [${c.w}] stride ${c.stride} padding ${c.padding}`,
+      ops: ["conv2d", "convTranspose2d", "conv2dWeightGrad"],
+      inputs: { x: { shape: c.x }, w: { shape: c.w } },
+      fn: ({ x, w }) => ops.conv2d(x, w, { stride: c.stride, padding: c.padding }),
+    }),
+  ),
+  ...CONV_T.map(
+    (c): OpCase => ({
+      name: `convTranspose2d g [${c.g}] w [${c.w}] stride ${c.stride} padding ${c.padding} outputPadding ${c.outputPadding}`,
+      ops: ["convTranspose2d", "conv2d", "conv2dWeightGrad"],
+      inputs: { g: { shape: c.g }, w: { shape: c.w } },
+      fn: ({ g, w }) => ops.convTranspose2d(g, w, c),
+    }),
+  ),
+  // The weight gradient as an op of its own: its forward kernel and ONNX lowering (a dilated
+  // convolution over the batch axis plus a crop) on the shapes where the crop matters.
+  ...CONV.map(
+    (c): OpCase => ({
+      name: `conv2dWeightGrad forward for x [${c.x}] w [${c.w}] stride ${c.stride} padding ${c.padding}`,
+      ops: ["conv2dWeightGrad"],
+      inputs: {
+        x: { shape: c.x },
+        g: {
+          shape: [
+            c.x[0],
+            c.w[0],
+            convOut(c.x[2], c.w[2], c.stride[0], c.padding[0]),
+            convOut(c.x[3], c.w[3], c.stride[1], c.padding[1]),
+          ],
+        },
+      },
+      fn: ({ x, g }) => conv2dWeightGrad(x, g, c),
+      wrt: [],
+    }),
+  ),
+];
