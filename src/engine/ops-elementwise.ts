@@ -234,10 +234,18 @@ const COMPARE: Record<string, { onnx: string; f: (a: number, b: number) => boole
   and: { onnx: "And", f: (a, b) => Boolean(a && b) },
   or: { onnx: "Or", f: (a, b) => Boolean(a || b) },
 };
+const LOGICAL = new Set(["and", "or"]);
 for (const [name, c] of Object.entries(COMPARE)) {
   defineOp({
     name,
-    infer: ([a, b]) => [inferBinary(name, a, b, "bool")],
+    infer([a, b]) {
+      // ONNX And/Or take bool only and Less/Greater/... no bool: caught here, not in the runtime.
+      if (name !== "equal" && LOGICAL.has(name) !== (a.dtype === "bool")) {
+        const want = LOGICAL.has(name) ? "bool tensors; compare first" : "numbers; cast bool inputs first";
+        throw new ShapeError(`${name}: got ${a.dtype}${fmt(a.shape)} but it takes ${want}`);
+      }
+      return [inferBinary(name, a, b, "bool")];
+    },
     grad: () => [null, null],
     lower(l, _node, inputs, outputs) {
       l.node(c.onnx, inputs, outputs);

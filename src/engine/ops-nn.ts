@@ -300,9 +300,14 @@ defineOp({
   infer([x, w], a) {
     const [sh, sw] = a.stride as number[];
     const [ph, pw] = a.padding as number[];
-    if (x.shape.length !== 4 || w.shape.length !== 4 || x.shape[1] !== w.shape[1]) {
+    if (x.shape.length !== 4 || w.shape.length !== 4) {
       throw new ShapeError(
         `conv2d: input ${fmt(x.shape)} must be [N, C, H, W] and weight ${fmt(w.shape)} [O, C, KH, KW] with the same C`,
+      );
+    }
+    if (x.shape[1] !== w.shape[1]) {
+      throw new ShapeError(
+        `conv2d: input ${fmt(x.shape)} has ${x.shape[1]} channels but weight ${fmt(w.shape)} [O, C, KH, KW] expects ${w.shape[1]}; make the weight's C ${x.shape[1]}`,
       );
     }
     const ho = convOut(x.shape[2], w.shape[2], sh, ph);
