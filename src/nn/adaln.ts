@@ -22,9 +22,9 @@ export interface AdaLNConfig {
 }
 
 /** proj.w [condDim, chunks * dim], proj.b [chunks * dim]: all zeros at init. */
-export interface AdaLNParams<T> {
+export type AdaLNParams<T> = {
   proj: LinearParams<T>;
-}
+};
 
 /** The zero initialisation that makes the conditioned block start as the identity. */
 export function initAdaLN(_key: Key, config: AdaLNConfig): AdaLNParams<HostTensor> {
@@ -71,11 +71,11 @@ export interface AdaLNBlockConfig {
 }
 
 /** The zero-initialised modulation, attention and MLP. */
-export interface AdaLNBlockParams<T> {
+export type AdaLNBlockParams<T> = {
   adaLN: AdaLNParams<T>;
   attn: AttentionParams<T>;
   mlp: MlpParams<T>;
-}
+};
 
 const blockMlp = (c: AdaLNBlockConfig): MlpConfig => ({
   inDim: c.dim,

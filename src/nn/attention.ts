@@ -24,10 +24,10 @@ export interface AttentionConfig {
 }
 
 /** qkv.w [D, 3D] holds [wq | wk | wv] along its columns; proj.w [D, D]. */
-export interface AttentionParams<T> {
+export type AttentionParams<T> = {
   qkv: LinearParams<T>;
   proj: LinearParams<T>;
-}
+};
 
 /** Draws self-attention parameters (PyTorch nn.Linear defaults unless config.init says otherwise). */
 export function initAttention(key: Key, config: AttentionConfig): AttentionParams<HostTensor> {
@@ -117,11 +117,11 @@ export interface CrossAttentionConfig {
 }
 
 /** q.w [D, D]; kv.w [Dc, 2D] holds [wk | wv]; proj.w [D, D]. */
-export interface CrossAttentionParams<T> {
+export type CrossAttentionParams<T> = {
   q: LinearParams<T>;
   kv: LinearParams<T>;
   proj: LinearParams<T>;
-}
+};
 
 /** Draws cross-attention parameters. */
 export function initCrossAttention(key: Key, config: CrossAttentionConfig): CrossAttentionParams<HostTensor> {

@@ -16,11 +16,11 @@ export interface ConvEncoderConfig {
 }
 
 /** convs (w [O, C, 3, 3], b [O]), fc [C*h*w, E] and the output norm. */
-export interface ConvEncoderParams<T> {
+export type ConvEncoderParams<T> = {
   convs: Conv2dParams<T>[];
   fc: LinearParams<T>;
   norm: LayerNormParams<T>;
-}
+};
 
 const convConfigs = (config: ConvEncoderConfig): Conv2dConfig[] => {
   const { inChannels, channels = [16, 32, 32] } = config;

@@ -18,10 +18,10 @@ export interface Conv2dConfig {
 }
 
 /** w [O, C, K, K]; b [O] when the layer has a bias. */
-export interface Conv2dParams<T> {
+export type Conv2dParams<T> = {
   w: T;
   b?: T;
-}
+};
 
 /** Draws a convolution's parameters from `key`. */
 export function initConv2d(key: Key, config: Conv2dConfig): Conv2dParams<HostTensor> {

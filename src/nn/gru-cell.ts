@@ -17,12 +17,12 @@ export interface GruCellConfig {
  * wIh [inDim, 3H] and wHh [H, 3H] hold the r, z, n gates in that column order; bIh, bHh [3H]
  * (PyTorch's weight_ih / weight_hh transposed).
  */
-export interface GruCellParams<T> {
+export type GruCellParams<T> = {
   wIh: T;
   wHh: T;
   bIh: T;
   bHh: T;
-}
+};
 
 /** Every weight and bias from U(+-1/sqrt(hiddenDim)), as nn.GRUCell. */
 export function initGruCell(key: Key, config: GruCellConfig): GruCellParams<HostTensor> {

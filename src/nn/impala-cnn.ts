@@ -20,22 +20,22 @@ export interface ImpalaCnnConfig {
 }
 
 /** relu -> conv -> relu -> conv, added to the input. */
-export interface ResidualBlockParams<T> {
+export type ResidualBlockParams<T> = {
   conv1: Conv2dParams<T>;
   conv2: Conv2dParams<T>;
-}
+};
 
 /** One stage: a strided convolution and its residual blocks. */
-export interface ImpalaStageParams<T> {
+export type ImpalaStageParams<T> = {
   down: Conv2dParams<T>;
   blocks: ResidualBlockParams<T>[];
-}
+};
 
-export interface ImpalaCnnParams<T> {
+export type ImpalaCnnParams<T> = {
   stages: ImpalaStageParams<T>[];
   head: LinearParams<T>;
   norm?: LayerNormParams<T>;
-}
+};
 
 const downConv = (c: number, o: number): Conv2dConfig => ({
   inChannels: c,

@@ -12,10 +12,10 @@ export interface LayerNormConfig {
 }
 
 /** gamma [dim] and beta [dim] when affine; empty otherwise. */
-export interface LayerNormParams<T> {
+export type LayerNormParams<T> = {
   gamma?: T;
   beta?: T;
-}
+};
 
 /** gamma = 1, beta = 0 (nn.LayerNorm's initialisation); the key is unused but kept for a uniform signature. */
 export function initLayerNorm(_key: Key, config: LayerNormConfig): LayerNormParams<HostTensor> {

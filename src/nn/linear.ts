@@ -13,10 +13,10 @@ export interface LinearConfig {
 }
 
 /** w [inDim, outDim]; b [outDim] when the layer has a bias. */
-export interface LinearParams<T> {
+export type LinearParams<T> = {
   w: T;
   b?: T;
-}
+};
 
 /** Draws a linear layer's parameters from `key`. */
 export function initLinear(key: Key, config: LinearConfig): LinearParams<HostTensor> {

@@ -40,10 +40,10 @@ export interface MlpConfig {
 }
 
 /** One linear layer per step; `norm` when finalNorm is set. */
-export interface MlpParams<T> {
+export type MlpParams<T> = {
   layers: LinearParams<T>[];
   norm?: LayerNormParams<T>;
-}
+};
 
 /** Draws an MLP's parameters: one subkey per layer. */
 export function initMlp(key: Key, config: MlpConfig): MlpParams<HostTensor> {

@@ -101,12 +101,12 @@ export interface ViTBlockConfig {
 }
 
 /** The reference Block: ln1, attention (qkv + proj), ln2, MLP (fc1, fc2). */
-export interface ViTBlockParams<T> {
+export type ViTBlockParams<T> = {
   norm1: LayerNormParams<T>;
   attn: AttentionParams<T>;
   norm2: LayerNormParams<T>;
   mlp: MlpParams<T>;
-}
+};
 
 const blockMlp = (c: ViTBlockConfig): MlpConfig => ({
   inDim: c.dim,
@@ -158,12 +158,12 @@ export interface ViTConfig {
 }
 
 /** patch, pos [1, T, D], blocks, and the final norm. */
-export interface ViTParams<T> {
+export type ViTParams<T> = {
   patch: PatchEmbedParams<T>;
   pos: T;
   blocks: ViTBlockParams<T>[];
   norm: LayerNormParams<T>;
-}
+};
 
 /** Tokens per image: (imageSize / patchSize)^2. */
 export const vitTokens = (config: ViTConfig): number => (config.imageSize / config.patchSize) ** 2;
