@@ -11,20 +11,6 @@ const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
 
-function mulhilo(a: number, b: number): [number, number] {
-  const lo = Math.imul(a, b) >>> 0;
-  // High word from 16-bit halves (exact in float64).
-  const aH = a >>> 16;
-  const aL = a & 0xffff;
-  const bH = b >>> 16;
-  const bL = b & 0xffff;
-  const mid1 = aH * bL;
-  const mid2 = aL * bH;
-  const carry = ((aL * bL) / 65536 + (mid1 & 0xffff) + (mid2 & 0xffff)) / 65536;
-  const hi = (aH * bH + Math.floor(mid1 / 65536) + Math.floor(mid2 / 65536) + Math.floor(carry)) >>> 0;
-  return [hi, lo];
-}
-
 /** Philox4x32-10 of a 128-bit counter under a 64-bit key: four uint32 words. */
 export function philox(key: Key, c0: number, c1 = 0, c2 = 0, c3 = 0): [number, number, number, number] {
   let k0 = key[0] >>> 0;
@@ -34,8 +20,12 @@ export function philox(key: Key, c0: number, c1 = 0, c2 = 0, c3 = 0): [number, n
   let x2 = c2 >>> 0;
   let x3 = c3 >>> 0;
   for (let round = 0; round < 10; round++) {
-    const [hi0, lo0] = mulhilo(M0, x0);
-    const [hi1, lo1] = mulhilo(M1, x2);
+    // 32x32 -> 64-bit products: low words by Math.imul, high words exactly in float64 from
+    // 16-bit halves of the multiplier (each partial product stays below 2^49).
+    const lo0 = Math.imul(M0, x0) >>> 0;
+    const hi0 = Math.floor((M0 * (x0 >>> 16) + Math.floor((M0 * (x0 & 0xffff)) / 65536)) / 65536) >>> 0;
+    const lo1 = Math.imul(M1, x2) >>> 0;
+    const hi1 = Math.floor((M1 * (x2 >>> 16) + Math.floor((M1 * (x2 & 0xffff)) / 65536)) / 65536) >>> 0;
     const y0 = (hi1 ^ x1 ^ k0) >>> 0;
     const y2 = (hi0 ^ x3 ^ k1) >>> 0;
     x0 = y0;
