@@ -3,7 +3,11 @@ import type { Command } from "./command.ts";
 import { UsageError } from "./command.ts";
 
 /** Every subcommand, loaded on demand so `jepa help` starts fast. Add one line per command. */
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  collect: async () => (await import("./collect.ts")).command,
+  render: async () => (await import("./render.ts")).command,
+  inspect: async () => (await import("./inspect.ts")).command,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
