@@ -5,10 +5,12 @@ import { test } from "node:test";
 import {
   compile,
   flattenTree,
+  grad,
   type HostTensor,
   hostTensor,
   keyFromSeed,
   layoutOf,
+  ops,
   referenceBackend,
   type Tensor,
   type TensorRecord,
@@ -389,5 +391,41 @@ test("vit at the reference size on ONNX Runtime (float32) matches the loop imple
     await compiled.release();
     assert.deepEqual(y.shape, [2, vitTokens(REFERENCE_VIT), 128]);
     assert.ok(relErr(y, expected) < 1e-4, `${patchImpl}: ${relErr(y, expected)}`);
+  }
+});
+
+test("gatherTokens and its gradient agree between ONNX Runtime and the interpreter", async () => {
+  const h = randomTensor(keyFromSeed(30), [2, 5, 3]);
+  const u = randomTensor(keyFromSeed(31), [2, 3, 3]);
+  // Per-sample indices with a repeat (token 1 twice in sample 0): the gradient must add both.
+  const idx = hostTensor([2, 3], [1, 4, 1, 0, 2, 3], "int32");
+  const fn = ({ h, u, idx }: TensorRecord) => {
+    const y = gatherTokens(h, idx);
+    return { y, dh: grad(ops.sum(ops.mul(y, u)), [h])[0] };
+  };
+  const results = [];
+  for (const [backend, dtype] of [
+    [f64, "float64"],
+    [nodeBackend({ intraOpThreads: 1 }), "float32"],
+  ] as const) {
+    const spec = {
+      h: { shape: [2, 5, 3], dtype },
+      u: { shape: [2, 3, 3], dtype },
+      idx: { shape: [2, 3], dtype: "int32" as const },
+    };
+    const compiled = await compile(fn, spec, backend);
+    const cast = (t: HostTensor) => hostTensor(t.shape, toFloat64(t.data), dtype);
+    results.push(await compiled.run({ h: cast(h), u: cast(u), idx }));
+    await compiled.release();
+  }
+  const [ref, ort] = results;
+  assert.ok(relErr(ort.y, toFloat64(ref.y.data)) < 1e-6);
+  assert.ok(relErr(ort.dh, toFloat64(ref.dh.data)) < 1e-6);
+  // Sample 0, token 1 receives u[0,0] + u[0,2]; token 3 of sample 0 receives nothing.
+  const dh = toFloat64(ref.dh.data);
+  const uu = toFloat64(u.data);
+  for (let d = 0; d < 3; d++) {
+    assert.ok(Math.abs(dh[1 * 3 + d] - (uu[d] + uu[2 * 3 + d])) < 1e-12);
+    assert.equal(dh[3 * 3 + d], 0);
   }
 });

@@ -43,10 +43,10 @@ export function initAttention(key: Key, config: AttentionConfig): AttentionParam
 export function maskScores(mask: AttentionMask, tq: number, tk: number): Float64Array | null {
   if (mask === "none") return null;
   const frame = mask === "causal" ? 1 : mask.tokensPerFrame;
-  if (tq !== tk)
-    throw new Error(
-      `attention: a ${mask === "causal" ? "causal" : "block-causal"} mask needs as many queries as keys, got ${tq} and ${tk}`,
-    );
+  if (tq !== tk) {
+    const name = mask === "causal" ? "causal" : "block-causal";
+    throw new Error(`attention: a ${name} mask needs as many queries as keys, got ${tq} and ${tk}`);
+  }
   if (!Number.isInteger(frame) || frame < 1 || tk % frame !== 0) {
     throw new Error(
       `attention: ${tk} tokens do not split into frames of ${frame}; pass a tokensPerFrame that divides ${tk}`,
@@ -75,12 +75,14 @@ export function attend(
   k: Tensor,
   v: Tensor,
   numHeads: number,
-  mask: AttentionMask = "none",
+  opts: { mask?: AttentionMask } = {},
 ): Tensor {
+  const { mask = "none" } = opts;
   const [b, tq, d] = q.shape;
   const tk = k.shape[1];
-  if (d % numHeads !== 0)
+  if (d % numHeads !== 0) {
     throw new Error(`attention: width ${d} does not split into ${numHeads} heads; pick heads dividing ${d}`);
+  }
   const dh = d / numHeads;
   const qh = ops.mul(heads(q, numHeads), 1 / Math.sqrt(dh)); // [B, H, Tq, Dh], scaled before the product (smaller)
   const kt = ops.transpose(ops.reshape(k, [b, tk, numHeads, dh]), [0, 2, 3, 1]); // [B, H, Dh, Tk]
@@ -100,10 +102,11 @@ export function attention(
 ): Tensor {
   const { mask = "none" } = opts;
   const { dim, heads: numHeads } = config;
-  if (x.rank !== 3 || x.shape[2] !== dim)
+  if (x.rank !== 3 || x.shape[2] !== dim) {
     throw new Error(`attention: input [${x.shape}] must be [B, T, ${dim}]`);
+  }
   const [q, k, v] = ops.split(linear(params.qkv, x), 2, [dim, dim, dim]);
-  return linear(params.proj, attend(q, k, v, numHeads, mask));
+  return linear(params.proj, attend(q, k, v, numHeads, { mask }));
 }
 
 /** Multi-head cross-attention of queries of width `dim` over a context of width `contextDim`. */

@@ -31,6 +31,7 @@ export type ImpalaStageParams<T> = {
   blocks: ResidualBlockParams<T>[];
 };
 
+/** The stages, the linear head [C*h*w, embedDim] and the optional output norm. */
 export type ImpalaCnnParams<T> = {
   stages: ImpalaStageParams<T>[];
   head: LinearParams<T>;

@@ -32,8 +32,9 @@ function filled(value: number, dim: number, like: Tensor): Tensor {
 export function layerNorm(params: LayerNormParams<Tensor>, x: Tensor, config: LayerNormConfig): Tensor {
   const { dim, eps = 1e-5 } = config;
   const d = x.shape[x.rank - 1];
-  if (d !== dim)
+  if (d !== dim) {
     throw new Error(`layerNorm: input [${x.shape}] has last axis ${d} but the layer normalises ${dim}`);
+  }
   const gamma = params.gamma ?? filled(1, dim, x);
   const beta = params.beta ?? filled(0, dim, x);
   return ops.layerNorm(x, gamma, beta, { axis: -1, eps });

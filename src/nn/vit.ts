@@ -52,8 +52,9 @@ export function patchEmbed(
     throw new Error(`patchEmbed: images [${x.shape}] must be [B, ${c}, ${imageSize}, ${imageSize}]`);
   }
   const g = imageSize / p;
-  if (!Number.isInteger(g))
+  if (!Number.isInteger(g)) {
     throw new Error(`patchEmbed: patch size ${p} does not divide image size ${imageSize}`);
+  }
   if (impl === "conv") {
     const y = conv2d(params, x, { inChannels: c, outChannels: dim, kernelSize: p, stride: p });
     return ops.swapLast(ops.reshape(y, [b, dim, g * g])); // [B, T, D]
