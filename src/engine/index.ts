@@ -44,3 +44,17 @@ export {
   type TrainStep,
   type TrainStepOptions,
 } from "./train-step.ts";
+export {
+  bfloat16ToFloat32,
+  decodeSafetensors,
+  encodeSafetensors,
+  encodeSafetensorsParts,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+  type HalfTensor,
+  MAX_HEADER_BYTES,
+  type SafeTensor,
+  SafetensorsError,
+  toFloat32Tensor,
+} from "./safetensors.ts";

@@ -2,3 +2,4 @@
 // browser-safe; code that needs Node imports from here.
 export { writeFileAtomic } from "./atomic-file.ts";
 export { checkProcessSettings, nodeBackend } from "./ort-node.ts";
+export { loadSafetensors, saveSafetensors } from "./safetensors-file.ts";
