@@ -46,7 +46,15 @@ export function checkEnv(env: Env, opts: CheckEnvOptions = {}): void {
   if (env.stateNames.length !== env.stateSize)
     fail(`stateNames has ${env.stateNames.length} names for stateSize ${env.stateSize}`);
 
-  // 2. One seeded episode, recorded.
+  // 2. getState returns a fresh copy (recorded states below must not alias the env's).
+  env.reset({ seed });
+  const copy = env.getState();
+  if (copy === env.getState()) fail("getState must return a copy (it returned the same array twice)");
+  const before = Array.from(copy);
+  copy.fill(Number.NaN);
+  if (!sameBytes(env.getState(), before)) fail("getState must return a copy (mutating it changed the env)");
+
+  // 3. One seeded episode, recorded.
   const rng = new Random(seed);
   const actions = Array.from({ length: steps }, () =>
     Float64Array.from({ length: actionDim }, (_, k) => rng.uniform(low[k], high[k])),
@@ -82,7 +90,7 @@ export function checkEnv(env: Env, opts: CheckEnvOptions = {}): void {
       fail(`getState at step ${t} is not a Float64Array of ${env.stateSize}`);
   });
 
-  // 3. Determinism: the same seed and actions give the same bytes.
+  // 4. Determinism: the same seed and actions give the same bytes.
   const b = run();
   for (let t = 0; t <= steps; t++) {
     if (!sameBytes(a.observations[t], b.observations[t]))
@@ -103,7 +111,7 @@ export function checkEnv(env: Env, opts: CheckEnvOptions = {}): void {
   if (!sameBytes(env.render(), a.observations[0]))
     fail("render() differs from the observation reset returned");
 
-  // 5. setState round trip, on a fresh episode with another seed: the state of step t of the
+  // 6. setState round trip, on a fresh episode with another seed: the state of step t of the
   //    recorded episode reproduces its observation and its next step exactly.
   const t = Math.floor(steps / 2);
   env.reset({ seed: seed + 1 });
