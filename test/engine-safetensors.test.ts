@@ -122,6 +122,8 @@ test("float16 and bfloat16 conversions round to nearest even and keep special va
     2 ** -24,
     2 ** -25,
     3 * 2 ** -25,
+    1 + 2 ** -11,
+    1 + 3 * 2 ** -11,
     -0,
     Number.NEGATIVE_INFINITY,
   ];
@@ -135,6 +137,8 @@ test("float16 and bfloat16 conversions round to nearest even and keep special va
     "0001", // smallest subnormal
     "0000", // exactly half of it: ties to even (zero)
     "0002", // 1.5 ulps of the smallest subnormal: ties to even (2)
+    "3c00", // 1 + half an ulp: ties to even (down)
+    "3c02", // 1 + 1.5 ulps: ties to even (up)
     "8000",
     "fc00",
   ]);
@@ -146,14 +150,21 @@ test("float16 and bfloat16 conversions round to nearest even and keep special va
     65504,
     -0,
   ]);
-  assert.deepEqual(hex(float32ToBfloat16([1, Math.PI, 0.1, 1 / 3, -0, Number.POSITIVE_INFINITY])), [
-    "3f80",
-    "4049",
-    "3dcd",
-    "3eab",
-    "8000",
-    "7f80",
-  ]);
+  assert.deepEqual(
+    hex(
+      float32ToBfloat16([1, Math.PI, 0.1, 1 / 3, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -0, Number.POSITIVE_INFINITY]),
+    ),
+    [
+      "3f80",
+      "4049",
+      "3dcd",
+      "3eab",
+      "3f80", // ties to even (down)
+      "3f82", // ties to even (up)
+      "8000",
+      "7f80",
+    ],
+  );
   assert.ok(Number.isNaN(bfloat16ToFloat32(float32ToBfloat16([Number.NaN]))[0]));
   assert.deepEqual(
     Array.from(bfloat16ToFloat32(Uint16Array.from([0x3f80, 0x4049, 0xc000]))),
