@@ -23,7 +23,7 @@ interface ConvCase {
 const CONV: ConvCase[] = [
   { x: [2, 3, 5, 5], w: [4, 3, 3, 3], stride: [1, 1], padding: [0, 0] },
   { x: [1, 2, 5, 6], w: [3, 2, 3, 3], stride: [1, 1], padding: [1, 1] },
-  { x: [2, 2, 7, 6], w: [3, 2, 3, 2], stride: [2, 2], padding: [0, 0] },
+  { x: [2, 2, 8, 7], w: [3, 2, 3, 2], stride: [2, 2], padding: [0, 0] },
   { x: [1, 3, 6, 7], w: [2, 3, 3, 3], stride: [2, 2], padding: [1, 1] },
   { x: [1, 2, 6, 5], w: [2, 2, 2, 3], stride: [2, 1], padding: [1, 0] },
   { x: [2, 1, 4, 4], w: [2, 1, 4, 4], stride: [1, 1], padding: [0, 0] },
