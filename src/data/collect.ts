@@ -42,10 +42,20 @@ export interface CollectResult {
   collectedShards: number;
 }
 
+/** JSON with object keys sorted at every level, so that key order never matters. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /** The identity of a collection: two manifests with equal identities describe the same bytes. */
 function identity(m: Manifest): string {
   const { shards: _s, complete: _c, ...rest } = m;
-  return JSON.stringify(rest);
+  return canonical(rest);
 }
 
 function writeManifest(dir: string, m: Manifest): void {

@@ -182,11 +182,19 @@ export class PointMaze implements Env {
     if (!this.base) {
       const base = createCanvas(3, this.size, this.size, this.values.backgroundColour as number[]);
       const wall = this.values.wallColour as number[];
+      // Wall coverage as one union (cells drawn one by one would leave seams between them).
+      const mask = createCanvas(1, this.size, this.size, [0]);
       this.grid.forEach((line, r) => {
         for (let c = 0; c < line.length; c++)
           if (line[c] !== ".")
-            drawRect(base, ox + c * p, oy + r * p, ox + (c + 1) * p, oy + (r + 1) * p, wall);
+            drawRect(mask, ox + c * p, oy + r * p, ox + (c + 1) * p, oy + (r + 1) * p, [1], "add");
       });
+      const plane = this.size * this.size;
+      for (let k = 0; k < plane; k++) {
+        const a = Math.min(1, mask.data[k]);
+        for (let ch = 0; ch < 3; ch++)
+          base.data[ch * plane + k] += (wall[ch] - base.data[ch * plane + k]) * a;
+      }
       this.base = base;
     }
     const canvas = { ...this.base, data: this.base.data.slice() };
