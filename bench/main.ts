@@ -7,10 +7,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { median, timed, type Workload } from "./timing.ts";
+import { cemPlan, cemPlanUnfused } from "./workloads/cem-plan.ts";
 import { predictorBatch } from "./workloads/predictor-batch.ts";
 import { sigregStep } from "./workloads/sigreg-step.ts";
+import { vitStep } from "./workloads/vit-step.ts";
+import { worldModelStep } from "./workloads/world-model-step.ts";
 
-const WORKLOADS: Workload[] = [predictorBatch, sigregStep(false), sigregStep(true)];
+const WORKLOADS: Workload[] = [vitStep, predictorBatch, worldModelStep, sigregStep(false), sigregStep(true), cemPlan, cemPlanUnfused];
 
 const { values } = parseArgs({
   options: {

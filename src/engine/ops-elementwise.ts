@@ -84,7 +84,8 @@ const UNARY: Record<string, UnaryDef> = {
   cos: { onnx: "Cos", f: Math.cos, grad: (x, _y, g) => neg(mul(g, sin(x))), floatOnly: true },
   abs: { onnx: "Abs", f: Math.abs, grad: (x, _y, g) => mul(g, sign(x)) },
   sign: { onnx: "Sign", f: Math.sign },
-  relu: { onnx: "Relu", f: (v) => (v > 0 ? v : 0), grad: (x, _y, g) => where(greater(x, 0), g, 0) },
+  // sign(relu(x)) is the 0/1 mask: one cheap pass, where Where with a broadcast 0 is slow in ORT.
+  relu: { onnx: "Relu", f: (v) => (v > 0 ? v : 0), grad: (_x, y, g) => mul(g, sign(y)) },
   sigmoid: {
     onnx: "Sigmoid",
     f: (v) => 1 / (1 + Math.exp(-v)),

@@ -297,7 +297,7 @@ function convLoop(
 
 defineOp({
   name: "conv2d",
-  infer([x, w], a) {
+  infer([x, w, bias], a) {
     const [sh, sw] = a.stride as number[];
     const [ph, pw] = a.padding as number[];
     if (x.shape.length !== 4 || w.shape.length !== 4) {
@@ -313,6 +313,9 @@ defineOp({
     const ho = convOut(x.shape[2], w.shape[2], sh, ph);
     const wo = convOut(x.shape[3], w.shape[3], sw, pw);
     if (ho < 1 || wo < 1) throw new ShapeError(`conv2d: kernel ${fmt(w.shape)} does not fit input ${fmt(x.shape)}; pad more`);
+    if (bias && (bias.shape.length !== 1 || bias.shape[0] !== w.shape[0])) {
+      throw new ShapeError(`conv2d: bias ${fmt(bias.shape)} must be [${w.shape[0]}], one per output channel`);
+    }
     return [{ shape: [x.shape[0], w.shape[0], ho, wo], dtype: x.dtype }];
   },
   grad(node, [g], needs) {
@@ -324,6 +327,7 @@ defineOp({
     return [
       needs[0] ? convTranspose2d(g, w, { stride, padding, outputPadding: outPad as [number, number] }) : null,
       needs[1] ? apply1("conv2dWeightGrad", [x, g], { kernel: w.shape.slice(2), stride, padding }) : null,
+      node.inputs.length > 2 && needs[2] ? sum(g, [0, 2, 3]) : null,
     ];
   },
   lower(l, node, inputs, outputs) {
@@ -334,18 +338,22 @@ defineOp({
       kernel_shape: { ints: node.inputs[1].shape.slice(2) },
     });
   },
-  evaluate([x, w], node) {
+  evaluate([x, w, bias], node) {
     const out = ndarray([...node.outputs[0].shape], x.dtype);
     convLoop(x.shape, w.shape, out.shape, node.attrs.stride as number[], node.attrs.padding as number[], (o, i, k) => {
       out.data[o] += x.data[i] * w.data[k];
     });
+    if (bias) {
+      const [, o, h, wd] = out.shape;
+      for (let i = 0; i < out.data.length; i++) out.data[i] += bias.data[Math.floor(i / (h * wd)) % o];
+    }
     return [out];
   },
 });
-/** 2-D convolution: x [N, C, H, W], w [O, C, KH, KW] -> [N, O, HO, WO] (no bias). */
-export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
-  const { stride = 1, padding = 0 } = opts;
-  return apply1("conv2d", [x, w], { stride: pair(stride), padding: pair(padding) });
+/** 2-D convolution: x [N, C, H, W], w [O, C, KH, KW] (+ bias [O]) -> [N, O, HO, WO]. */
+export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions & { bias?: Tensor } = {}): Tensor {
+  const { stride = 1, padding = 0, bias } = opts;
+  return apply1("conv2d", bias ? [x, w, bias] : [x, w], { stride: pair(stride), padding: pair(padding) });
 }
 
 defineOp({

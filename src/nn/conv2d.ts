@@ -33,6 +33,5 @@ export function initConv2d(key: Key, config: Conv2dConfig): Conv2dParams<HostTen
 /** x [N, C, H, W] -> [N, O, HO, WO] with HO = floor((H + 2p - K) / s) + 1. */
 export function conv2d(params: Conv2dParams<Tensor>, x: Tensor, config: Conv2dConfig): Tensor {
   const { stride = 1, padding = 0 } = config;
-  const y = ops.conv2d(x, params.w, { stride, padding });
-  return params.b ? ops.add(y, ops.reshape(params.b, [1, -1, 1, 1])) : y;
+  return ops.conv2d(x, params.w, { stride, padding, bias: params.b });
 }

@@ -3,3 +3,4 @@ export { type EppsPulleyOptions, eppsPulley, eppsPulleyKnots } from "./epps-pull
 export { type LeJepaOptions, lejepaLoss, type SigRegOptions, sampleSlices, sigreg } from "./sigreg.ts";
 export { normalizeLast, smoothL1 } from "./smooth-l1.ts";
 export { covariancePenalty, timeSimilarity, VICREG_DEFAULTS, varianceHinge } from "./vicreg.ts";
+export { type LatentDynamics, type WorldModelLossConfig, worldModelLoss } from "./world-model-loss.ts";

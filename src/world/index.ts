@@ -1,2 +1,15 @@
-// Public face of src/world (see DESIGN.md).
-export {};
+// Public face of src/world: the action-conditioned world model and its training objective.
+export {
+  contextLength,
+  type EncoderConfig,
+  encode,
+  encodeClip,
+  initWorldModel,
+  inverseDynamics,
+  latentDynamics,
+  type PredictorConfig,
+  predict,
+  rollout,
+  type WorldModelConfig,
+  type WorldModelParams,
+} from "./world-model.ts";

@@ -1,0 +1,79 @@
+// W4 cem_plan: one CEM planning call in latent space with the reference predictor
+// z [B,128], a [B,2] -> z + fc2(gelu_tanh(fc1(cat[z, a]))) (hidden 512): 300 samples,
+// horizon 5, 30 iterations, 30 elites, actions clamped to +-2.45, std = elites' unbiased std
+// + 1e-3, cost = squared distance of the final latent to a goal latent; mean[0] read back.
+// The whole loop runs as one fused graph (src/planners/fused-cem.ts). fc1 on cat[z, a] is
+// written z @ W1z + a @ W1a (the same product), so the shared start's z0 @ W1z is computed
+// once for the population.
+import { constant, hostTensor, keyFromSeed, normal, ops, split, type Tensor } from "../../src/engine/index.ts";
+import { nodeBackend } from "../../src/engine/node.ts";
+import { compileFusedCem, compileRolloutCost, cem, type LatentStep } from "../../src/planners/index.ts";
+import type { Workload } from "../timing.ts";
+
+const D = 128;
+const A = 2;
+const HIDDEN = 512;
+
+/** The reference Predictor with PyTorch's default Linear init (uniform +-1/sqrt(fan_in)), seeded. */
+export function referencePredictor(seed = 0): LatentStep {
+  const [k1, k2, k3, k4] = split(keyFromSeed(seed), 4);
+  const uniformInit = (key: readonly [number, number], n: number, fanIn: number) =>
+    Float32Array.from(normal(key, n), (v) => Math.max(-1, Math.min(1, v / 2)) / Math.sqrt(fanIn));
+  const w1 = uniformInit(k1, (D + A) * HIDDEN, D + A); // [D+A, HIDDEN]
+  const b1 = uniformInit(k2, HIDDEN, D + A);
+  const w2 = uniformInit(k3, HIDDEN * D, HIDDEN);
+  const b2 = uniformInit(k4, D, HIDDEN);
+  return (z: Tensor, a: Tensor) => {
+    const w1z = constant(hostTensor([D, HIDDEN], w1.subarray(0, D * HIDDEN)));
+    const w1a = constant(hostTensor([A, HIDDEN], w1.subarray(D * HIDDEN)));
+    const h = ops.add(ops.add(ops.matmul(z, w1z), ops.matmul(a, w1a)), constant(hostTensor([HIDDEN], b1)));
+    const out = ops.add(ops.matmul(ops.gelu(h, "tanh"), constant(hostTensor([HIDDEN, D], w2))), constant(hostTensor([D], b2)));
+    return ops.add(z, out);
+  };
+}
+
+const settings = { population: 300, horizon: 5, actionDim: A, iterations: 30, elites: 30, low: -2.45, high: 2.45 };
+
+function latents(): { z0: Float32Array; goal: Float32Array } {
+  const [k1, k2] = split(keyFromSeed(1), 2);
+  return { z0: Float32Array.from(normal(k1, D)), goal: Float32Array.from(normal(k2, D)) };
+}
+
+/** cem_plan with the fused graph (one runtime call per plan). */
+export const cemPlan: Workload = {
+  name: "cem_plan",
+  async setup() {
+    const fused = await compileFusedCem(referencePredictor(), {
+      ...settings,
+      latentShape: [D],
+      backend: nodeBackend(),
+      sharedStart: true,
+    });
+    const { z0, goal } = latents();
+    const key = keyFromSeed(0);
+    return {
+      run: async () => (await fused.plan(key, z0, goal)).mean[0],
+      release: () => fused.release(),
+    };
+  },
+};
+
+/** cem_plan with the host CEM loop over the compiled rollout cost (one runtime call per iteration). */
+export const cemPlanUnfused: Workload = {
+  name: "cem_plan_unfused",
+  async setup() {
+    const rollout = await compileRolloutCost(referencePredictor(), {
+      ...settings,
+      latentShape: [D],
+      backend: nodeBackend(),
+      sharedStart: true,
+    });
+    const { z0, goal } = latents();
+    const cost = rollout.costFor(z0, goal);
+    const key = keyFromSeed(0);
+    return {
+      run: async () => (await cem(key, cost, settings)).mean[0],
+      release: () => rollout.release(),
+    };
+  },
+};
