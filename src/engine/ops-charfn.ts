@@ -7,7 +7,8 @@ import { hostTensor } from "./dtype.ts";
 import { constant, ShapeError, type Tensor } from "./ir.ts";
 import { ndarray } from "./kernels.ts";
 import { concat, div, matmul, mul, neg, reshape, slice } from "./ops.ts";
-import { apply, defineOp } from "./registry.ts";
+import { apply } from "./apply.ts";
+import { defineOp } from "./registry.ts";
 
 defineOp({
   name: "charFn",

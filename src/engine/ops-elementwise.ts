@@ -5,7 +5,8 @@ import { hostTensor, isFloat, sizeOf } from "./dtype.ts";
 import { constant, ShapeError, Tensor, type TensorType } from "./ir.ts";
 import { forEachBroadcast, mapBinary, mapUnary } from "./kernels.ts";
 import { reshape, sum } from "./ops-shape-reduce.ts";
-import { apply1, defineOp } from "./registry.ts";
+import { apply1 } from "./apply.ts";
+import { defineOp } from "./registry.ts";
 import { broadcastShapes, fmt, sameShape } from "./shape.ts";
 
 /** A number becomes a 0-d constant of the other operand's dtype. */

@@ -4,7 +4,8 @@ import { hostTensor, sizeOf } from "./dtype.ts";
 import { constant, ShapeError, type Tensor, type TensorType } from "./ir.ts";
 import { forEachBroadcast, ndarray, transposeData } from "./kernels.ts";
 import { cast, div, equal, where } from "./ops-elementwise.ts";
-import { apply, apply1, defineOp, type NDArray } from "./registry.ts";
+import { apply, apply1 } from "./apply.ts";
+import { defineOp, type NDArray } from "./registry.ts";
 import { broadcastShapes, broadcastStrides, fmt, normAxes, normAxis, stridesOf } from "./shape.ts";
 
 const same = (x: NDArray, shape: number[]): NDArray => ({ shape, dtype: x.dtype, data: x.data });

@@ -2,7 +2,6 @@
 // in terms of other ops, an ONNX lowering, and a reference kernel (DESIGN.md, "Ops").
 import type { DType, HostTensor } from "./dtype.ts";
 import type { Attrs, Node, Tensor, TensorType } from "./ir.ts";
-import { appendNode } from "./ir.ts";
 
 /** A tensor in the reference interpreter: values held as float64 whatever the dtype. */
 export interface NDArray {
@@ -65,16 +64,3 @@ export function registeredOps(): string[] {
   return [...REGISTRY.keys()];
 }
 
-/** Records an op application in the current trace, with shape inference first. */
-export function apply(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor[] {
-  const def = getOp(op);
-  const types = def.infer(
-    inputs.map((t) => ({ shape: [...t.shape], dtype: t.dtype })),
-    attrs,
-  );
-  return appendNode(op, inputs, attrs, types);
-}
-
-export function apply1(op: string, inputs: Tensor[], attrs: Attrs = {}): Tensor {
-  return apply(op, inputs, attrs)[0];
-}
