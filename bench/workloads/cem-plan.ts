@@ -5,9 +5,17 @@
 // The whole loop runs as one fused graph (src/planners/fused-cem.ts). fc1 on cat[z, a] is
 // written z @ W1z + a @ W1a (the same product), so the shared start's z0 @ W1z is computed
 // once for the population.
-import { constant, hostTensor, keyFromSeed, normal, ops, split, type Tensor } from "../../src/engine/index.ts";
+import {
+  constant,
+  hostTensor,
+  keyFromSeed,
+  normal,
+  ops,
+  split,
+  type Tensor,
+} from "../../src/engine/index.ts";
 import { nodeBackend } from "../../src/engine/node.ts";
-import { compileFusedCem, compileRolloutCost, cem, type LatentStep } from "../../src/planners/index.ts";
+import { cem, compileFusedCem, compileRolloutCost, type LatentStep } from "../../src/planners/index.ts";
 import type { Workload } from "../timing.ts";
 
 const D = 128;
@@ -23,16 +31,38 @@ export function referencePredictor(seed = 0): LatentStep {
   const b1 = uniformInit(k2, HIDDEN, D + A);
   const w2 = uniformInit(k3, HIDDEN * D, HIDDEN);
   const b2 = uniformInit(k4, D, HIDDEN);
+  // One set of weight constants per traced graph, shared by every unrolled step.
+  const perGraph = new WeakMap<object, Tensor[]>();
+  const weights = (graph: object): Tensor[] => {
+    let w = perGraph.get(graph);
+    if (!w) {
+      w = [
+        constant(hostTensor([D, HIDDEN], w1.subarray(0, D * HIDDEN))),
+        constant(hostTensor([A, HIDDEN], w1.subarray(D * HIDDEN))),
+        constant(hostTensor([HIDDEN], b1)),
+        constant(hostTensor([HIDDEN, D], w2)),
+        constant(hostTensor([D], b2)),
+      ];
+      perGraph.set(graph, w);
+    }
+    return w;
+  };
   return (z: Tensor, a: Tensor) => {
-    const w1z = constant(hostTensor([D, HIDDEN], w1.subarray(0, D * HIDDEN)));
-    const w1a = constant(hostTensor([A, HIDDEN], w1.subarray(D * HIDDEN)));
-    const h = ops.add(ops.add(ops.matmul(z, w1z), ops.matmul(a, w1a)), constant(hostTensor([HIDDEN], b1)));
-    const out = ops.add(ops.matmul(ops.gelu(h, "tanh"), constant(hostTensor([HIDDEN, D], w2))), constant(hostTensor([D], b2)));
-    return ops.add(z, out);
+    const [w1z, w1a, bias1, w2t, bias2] = weights(z.graph);
+    const h = ops.add(ops.add(ops.matmul(z, w1z), ops.matmul(a, w1a)), bias1); // fc1(cat[z, a]) [N, 512]
+    return ops.add(z, ops.add(ops.matmul(ops.gelu(h, "tanh"), w2t), bias2));
   };
 }
 
-const settings = { population: 300, horizon: 5, actionDim: A, iterations: 30, elites: 30, low: -2.45, high: 2.45 };
+const settings = {
+  population: 300,
+  horizon: 5,
+  actionDim: A,
+  iterations: 30,
+  elites: 30,
+  low: -2.45,
+  high: 2.45,
+};
 
 function latents(): { z0: Float32Array; goal: Float32Array } {
   const [k1, k2] = split(keyFromSeed(1), 2);

@@ -1,0 +1,160 @@
+// A world-model-agnostic planning cost compiled to one graph: roll a whole population of
+// action sequences through a latent step function from a start latent and score the final
+// latent against a goal latent. One graph run per planner iteration.
+//   1. Broadcast the start latent z0 [1, ...L] to the population (or keep it shared, below).
+//   2. For t = 0..H-1: z = step(z, actions[:, t]).
+//   3. cost = sum over latent axes of (z_H - goal)^2 ("l2") or |z_H - goal| ("l1").
+import {
+  type Backend,
+  type Compiled,
+  compile,
+  grad,
+  hostTensor,
+  ops,
+  type Tensor,
+  type TensorRecord,
+} from "../engine/index.ts";
+import type { CostFn, GradCostFn } from "./plan-result.ts";
+
+/** A latent transition: z [N, ...L] (or [1, ...L], see `sharedStart`), a [N, A] -> z' [N, ...L]. */
+export type LatentStep = (z: Tensor, a: Tensor) => Tensor;
+
+export type LatentDistance = "l2" | "l1";
+
+export interface RolloutCostOptions {
+  population: number;
+  horizon: number;
+  actionDim: number;
+  /** Shape of one latent, without the batch axis (e.g. [128]). */
+  latentShape: readonly number[];
+  backend: Backend;
+  /** "l2": squared Euclidean distance (as DINO-WM and the cem_plan reference); "l1": sum of |.|. */
+  distance?: LatentDistance;
+  /**
+   * Pass the start latent to the first step as [1, ...L] instead of broadcasting it to
+   * [N, ...L]. A step that broadcasts (z @ Wz + a @ Wa rather than concat) then computes the
+   * start's share once for the whole population.
+   */
+  sharedStart?: boolean;
+}
+
+/**
+ * Graph code: the cost [N] of actions [N, H, A] rolled out by `step` from z0 [1, ...L] to
+ * the goal [1, ...L]. Shared by the compiled cost and the fused CEM.
+ */
+export function rolloutCostGraph(
+  step: LatentStep,
+  actions: Tensor,
+  z0: Tensor,
+  goal: Tensor,
+  opts: { distance?: LatentDistance; sharedStart?: boolean } = {},
+): Tensor {
+  const { distance = "l2", sharedStart = false } = opts;
+  const [n, horizon, actionDim] = actions.shape;
+  const latent = z0.shape.slice(1);
+  let z = sharedStart ? z0 : ops.broadcastTo(z0, [n, ...latent]);
+  for (let t = 0; t < horizon; t++) {
+    z = step(z, ops.reshape(ops.slice(actions, 1, t, t + 1), [n, actionDim]));
+  }
+  if (z.shape[0] !== n) z = ops.broadcastTo(z, [n, ...latent]); // a step that ignores actions
+  const d = ops.sub(z, goal);
+  const per = distance === "l2" ? ops.mul(d, d) : ops.abs(d);
+  return latent.length
+    ? ops.sum(
+        per,
+        latent.map((_, i) => i + 1),
+      )
+    : per; // [N]
+}
+
+/** A compiled rollout cost: bind a start and a goal latent to get a planner's `CostFn`. */
+export interface RolloutCost {
+  /** The cost of actions [N, H, A] from z0 [...L] toward goal [...L] (one graph run per call). */
+  costFor(z0: Float32Array, goal: Float32Array): CostFn;
+  readonly compiled: Compiled;
+  release(): Promise<void>;
+}
+
+/**
+ * Compiles the population rollout of `step` over the horizon and its distance to a goal
+ * latent into one graph with inputs actions [N, H, A], z0 [1, ...L] and goal [1, ...L].
+ */
+export async function compileRolloutCost(step: LatentStep, opts: RolloutCostOptions): Promise<RolloutCost> {
+  const { population, horizon, actionDim, latentShape, backend, distance = "l2", sharedStart = false } = opts;
+  const latent = [1, ...latentShape];
+  const compiled = await compile(
+    (i: TensorRecord) => ({
+      cost: rolloutCostGraph(step, i.actions, i.z0, i.goal, { distance, sharedStart }),
+    }),
+    { actions: { shape: [population, horizon, actionDim] }, z0: { shape: latent }, goal: { shape: latent } },
+    backend,
+  );
+  const latentSize = latent.reduce((a, b) => a * b, 1);
+  return {
+    compiled,
+    costFor(z0, goal) {
+      for (const [name, v] of [
+        ["z0", z0],
+        ["goal", goal],
+      ] as const) {
+        if (v.length !== latentSize) {
+          throw new Error(
+            `rollout cost: ${name} has ${v.length} values; pass one latent of shape [${latentShape}]`,
+          );
+        }
+      }
+      const feeds = { z0: hostTensor(latent, z0), goal: hostTensor(latent, goal) };
+      const size = population * horizon * actionDim;
+      return async (actions) => {
+        if (actions.length !== size) {
+          throw new Error(
+            `rollout cost: got ${actions.length} action values; pass [N, H, A] = [${population}, ${horizon}, ${actionDim}]`,
+          );
+        }
+        const out = await compiled.run({
+          ...feeds,
+          actions: { shape: [population, horizon, actionDim], dtype: "float32", data: actions },
+        });
+        return out.cost.data as Float32Array;
+      };
+    },
+    release: () => compiled.release(),
+  };
+}
+
+/** A compiled rollout cost with its gradient with respect to the actions (for gradientPlan). */
+export interface RolloutGradCost {
+  /** cost [N] and d(sum cost)/d(actions) [N, H, A] from z0 toward goal (one graph run per call). */
+  gradCostFor(z0: Float32Array, goal: Float32Array): GradCostFn;
+  readonly compiled: Compiled;
+  release(): Promise<void>;
+}
+
+/** Like compileRolloutCost, with the backward pass to the actions in the same graph. */
+export async function compileRolloutGradCost(
+  step: LatentStep,
+  opts: RolloutCostOptions,
+): Promise<RolloutGradCost> {
+  const { population, horizon, actionDim, latentShape, backend, distance = "l2", sharedStart = false } = opts;
+  const latent = [1, ...latentShape];
+  const compiled = await compile(
+    (i: TensorRecord) => {
+      const cost = rolloutCostGraph(step, i.actions, i.z0, i.goal, { distance, sharedStart });
+      return { cost, grad: grad(ops.sum(cost), [i.actions])[0] };
+    },
+    { actions: { shape: [population, horizon, actionDim] }, z0: { shape: latent }, goal: { shape: latent } },
+    backend,
+  );
+  return {
+    compiled,
+    gradCostFor(z0, goal) {
+      const feeds = { z0: hostTensor(latent, z0), goal: hostTensor(latent, goal) };
+      return async (actions) => {
+        const shape = [population, horizon, actionDim];
+        const out = await compiled.run({ ...feeds, actions: { shape, dtype: "float32", data: actions } });
+        return { cost: out.cost.data as Float32Array, grad: out.grad.data as Float32Array };
+      };
+    },
+    release: () => compiled.release(),
+  };
+}
