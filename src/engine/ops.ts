@@ -3,3 +3,4 @@ export * from "./ops-elementwise.ts";
 export * from "./ops-nn.ts";
 export * from "./ops-shape-reduce.ts";
 export * from "./ops-charfn.ts";
+export * from "./ops-select.ts";
