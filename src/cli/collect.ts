@@ -20,7 +20,7 @@ command resumes: finished shards are kept, the rest are collected.
   --policy NAME         ${POLICY_NAMES.join(", ")} (default explore)
   --size PX             image side (default 64)
   --options JSON        more env options, e.g. '{"fixedWall":true}'
-  --shard-episodes N    episodes per shard (default: ~64 MB shards)`;
+  --shard-episodes N    episodes per shard (default: ~8 MB shards)`;
 
 function integer(name: string, value: string | undefined, min: number): number {
   if (value === undefined) throw new UsageError(`missing --${name}; see "jepa help collect"`);
