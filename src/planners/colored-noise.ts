@@ -6,7 +6,7 @@
 //   1. Frequencies f_k = k / H, k = 0..floor(H/2); f_0 is raised to 1/H (the lowest resolved).
 //   2. Draw real and imaginary parts ~ N(0, 1) scaled by f_k^(-beta/2); the DC term and (H
 //      even) the Nyquist term are real, scaled by sqrt(2).
-//   3. x = inverse real DFT of the spectrum, divided by its theoretical std (unit variance).
+//   3. x = inverse real DFT of the spectrum, divided by its exact std (unit variance).
 import { type Key, normal } from "../engine/index.ts";
 
 /**
@@ -24,11 +24,10 @@ export function coloredNoise(
   const bins = Math.floor(H / 2) + 1;
   // 1. per-frequency amplitude
   const scale = Float64Array.from({ length: bins }, (_, k) => Math.max(k / H, 1 / H) ** (-beta / 2));
-  const w = scale.slice(1);
-  if (H % 2 === 0 && w.length) w[w.length - 1] /= 2;
-  let sq = 0;
-  for (const v of w) sq += v * v;
-  const sigma = H > 1 ? (2 * Math.sqrt(sq)) / H : 1;
+  // Exact std of each output entry: the DC and Nyquist terms carry 2 s^2, the others 4 s^2.
+  let variance = 2 * scale[0] ** 2;
+  for (let k = 1; k < bins; k++) variance += (H % 2 === 0 && k === bins - 1 ? 2 : 4) * scale[k] ** 2;
+  const sigma = Math.sqrt(variance) / H;
   // 2. random spectra, one per (sample, action dimension)
   const z = normal(key, population * actionDim * 2 * bins);
   const out = new Float32Array(population * H * actionDim);
@@ -55,7 +54,7 @@ export function coloredNoise(
           const term = re[k] * Math.cos(angle) - im[k] * Math.sin(angle);
           x += H % 2 === 0 && k === bins - 1 ? term : 2 * term;
         }
-        out[(n * H + t) * actionDim + d] = H > 1 ? x / H / sigma : x / Math.SQRT2;
+        out[(n * H + t) * actionDim + d] = x / H / sigma;
       }
     }
   }
