@@ -86,9 +86,9 @@ for (const [name, backend] of backends) {
         const actions = Float32Array.from(normal(ka, n * h * A));
         const got = await rollout.costFor(Z0, GOAL)(actions);
         const want = hostCost(actions, n, h, distance);
-        got.forEach((v, i) =>
-          assert.ok(Math.abs(v - want[i]) < 1e-4 * (1 + want[i]), `candidate ${i}: ${v} vs ${want[i]}`),
-        );
+        for (const [i, v] of got.entries()) {
+          assert.ok(Math.abs(v - want[i]) < 1e-4 * (1 + want[i]), `candidate ${i}: ${v} vs ${want[i]}`);
+        }
         await assert.rejects(
           rollout.costFor(Z0, GOAL)(new Float32Array(3)),
           /pass \[N, H, A\] = \[7, 3, 2\]/,
@@ -111,7 +111,7 @@ test("compiled rollout gradient matches central finite differences of the host c
   const actions = Float32Array.from(normal(ka, n * h * A), (v) => v * 0.5);
   const { cost, grad: g } = await rollout.gradCostFor(Z0, GOAL)(actions);
   const base = hostCost(actions, n, h, "l2");
-  cost.forEach((v, i) => assert.ok(Math.abs(v - base[i]) < 1e-4));
+  for (const [i, v] of cost.entries()) assert.ok(Math.abs(v - base[i]) < 1e-4);
   const eps = 1e-3;
   for (let j = 0; j < actions.length; j++) {
     const plus = Float32Array.from(actions);
@@ -152,10 +152,11 @@ test("fused CEM agrees with the host CEM loop for the same key (same noise)", as
     });
     const host = await cem(key, rollout.costFor(Z0, GOAL), { ...settings, momentum, keepHistory: true });
     const graph = await fused.plan(key, Z0, GOAL);
-    const close = (x: Float32Array, y: Float32Array, what: string) =>
-      x.forEach((v, i) =>
-        assert.ok(Math.abs(v - y[i]) < 1e-4, `${what}[${i}]: ${v} vs ${y[i]} (momentum ${momentum})`),
-      );
+    const close = (x: Float32Array, y: Float32Array, what: string) => {
+      for (const [i, v] of x.entries()) {
+        assert.ok(Math.abs(v - y[i]) < 1e-4, `${what}[${i}]: ${v} vs ${y[i]} (momentum ${momentum})`);
+      }
+    };
     close(graph.mean, host.mean, "mean");
     close(graph.std, host.std, "std");
     close(graph.actions, host.actions, "best actions");

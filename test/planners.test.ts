@@ -221,8 +221,8 @@ test("shiftPlan drops the executed steps and fills the tail", () => {
 // Gaussian would average a way over and a way under into a straight push.
 const WALL_LOW = -3;
 const WALL_HIGH = 1;
-const START = [-2, 0] as const;
-const GOAL = [2, 0] as const;
+const START: [number, number] = [-2, 0];
+const GOAL: [number, number] = [2, 0];
 
 function move(x: number, y: number, ax: number, ay: number): [number, number] {
   const nx = x + Math.max(-1, Math.min(1, ax));
