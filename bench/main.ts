@@ -13,7 +13,15 @@ import { sigregStep } from "./workloads/sigreg-step.ts";
 import { vitStep } from "./workloads/vit-step.ts";
 import { worldModelStep } from "./workloads/world-model-step.ts";
 
-const WORKLOADS: Workload[] = [vitStep, predictorBatch, worldModelStep, sigregStep(false), sigregStep(true), cemPlan, cemPlanUnfused];
+const WORKLOADS: Workload[] = [
+  vitStep,
+  predictorBatch,
+  worldModelStep,
+  sigregStep(false),
+  sigregStep(true),
+  cemPlan,
+  cemPlanUnfused,
+];
 
 const { values } = parseArgs({
   options: {
@@ -29,7 +37,9 @@ const rounds = Number(values.rounds);
 const only = values.only ? values.only.split(",") : [];
 const unknown = only.filter((n) => !WORKLOADS.some((w) => w.name === n));
 if (unknown.length) {
-  console.error(`bench: unknown workload ${unknown.join(", ")}; choose from ${WORKLOADS.map((w) => w.name).join(", ")}`);
+  console.error(
+    `bench: unknown workload ${unknown.join(", ")}; choose from ${WORKLOADS.map((w) => w.name).join(", ")}`,
+  );
   process.exit(2);
 }
 const selected = WORKLOADS.filter((w) => only.length === 0 || only.includes(w.name));
@@ -93,4 +103,5 @@ for (const w of selected) {
     );
   }
 }
-if (!values.json && !haveTorch) console.log("(PyTorch not found: install it as ../shared/reference/README.md says to get ratios)");
+if (!values.json && !haveTorch)
+  console.log("(PyTorch not found: install it as ../shared/reference/README.md says to get ratios)");

@@ -23,7 +23,13 @@ export async function timed(fn: () => Promise<unknown> | unknown, reps: number, 
     await fn();
     samples.push(performance.now() - t0);
   }
-  return { ms_median: median(samples), ms_min: Math.min(...samples), ms_max: Math.max(...samples), reps, samples };
+  return {
+    ms_median: median(samples),
+    ms_min: Math.min(...samples),
+    ms_max: Math.max(...samples),
+    reps,
+    samples,
+  };
 }
 
 /** A benchmark workload: `setup` builds everything once and returns the function one call times. */

@@ -2,8 +2,7 @@
 // settings"): without raised malloc thresholds a training step runs ~4x slower from page
 // faults on freshly mmap'd memory. Node cannot call mallopt, so the variable must be set
 // before Node starts: every launcher (CLI, tests, benchmarks) re-executes itself with it.
-export const GLIBC_TUNABLES =
-  "glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296";
+export const GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296";
 
 /** The environment for a child Node process, with the malloc tunables merged in. */
 export function tunedEnv(env = process.env) {

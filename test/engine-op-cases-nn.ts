@@ -1,7 +1,8 @@
 // Op cases for matmul and the fused neural-network ops: softmax, layer norm, GELU, conv2d,
 // its transpose and its weight gradient.
-import { ops, type Tensor } from "../src/engine/index.ts";
+
 import { apply1 } from "../src/engine/apply.ts";
+import { ops, type Tensor } from "../src/engine/index.ts";
 import type { OpCase } from "./engine-op-harness.ts";
 
 const MATMUL: [string, number[], number[]][] = [

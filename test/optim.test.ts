@@ -44,7 +44,10 @@ for (const [name, backend] of backends) {
     for (const expected of fx.params_after_each_step as { data: number[] }[]) {
       await step.run({ target });
       const p = (step.params() as { p: HostTensor }).p;
-      assert.ok(relError(p.data as Float32Array, expected.data) < 1e-5, `step ${step.step}: ${relError(p.data as Float32Array, expected.data)}`);
+      assert.ok(
+        relError(p.data as Float32Array, expected.data) < 1e-5,
+        `step ${step.step}: ${relError(p.data as Float32Array, expected.data)}`,
+      );
     }
     await step.release();
   });
@@ -53,13 +56,28 @@ for (const [name, backend] of backends) {
 function mlpProblem() {
   const k = keyFromSeed(3);
   const init: Tree<HostTensor> = {
-    l1: { w: hostTensor([4, 16], normal(k, 64).map((v) => v * 0.5)), b: hostTensor([16], new Float32Array(16)) },
-    l2: { w: hostTensor([16, 1], normal(keyFromSeed(4), 16).map((v) => v * 0.25)), b: hostTensor([1], [0]) },
+    l1: {
+      w: hostTensor(
+        [4, 16],
+        normal(k, 64).map((v) => v * 0.5),
+      ),
+      b: hostTensor([16], new Float32Array(16)),
+    },
+    l2: {
+      w: hostTensor(
+        [16, 1],
+        normal(keyFromSeed(4), 16).map((v) => v * 0.25),
+      ),
+      b: hostTensor([1], [0]),
+    },
   };
   const x = hostTensor([32, 4], normal(keyFromSeed(5), 128));
   const y = hostTensor(
     [32, 1],
-    Array.from({ length: 32 }, (_, i) => Math.sin(x.data[i * 4] as number) + 0.5 * (x.data[i * 4 + 1] as number)),
+    Array.from(
+      { length: 32 },
+      (_, i) => Math.sin(x.data[i * 4] as number) + 0.5 * (x.data[i * 4 + 1] as number),
+    ),
   );
   const loss = (p: Tree<Tensor>, b: Record<string, Tensor>) => {
     const q = p as { l1: { w: Tensor; b: Tensor }; l2: { w: Tensor; b: Tensor } };
@@ -94,7 +112,9 @@ test("a compiled step trains an MLP, ONNX Runtime and the interpreter agree, EMA
   const e = ort.emaParams() as { w: HostTensor };
   const live = (ort.params() as { l1: { w: HostTensor } }).l1.w;
   assert.ok(relError(e.w.data as Float32Array, live.data as Float32Array) > 1e-4);
-  assert.ok(relError(e.w.data as Float32Array, (init as { l1: { w: HostTensor } }).l1.w.data as Float32Array) > 1e-3);
+  assert.ok(
+    relError(e.w.data as Float32Array, (init as { l1: { w: HostTensor } }).l1.w.data as Float32Array) > 1e-3,
+  );
   await ort.release();
   await ref.release();
 });
@@ -102,7 +122,9 @@ test("a compiled step trains an MLP, ONNX Runtime and the interpreter agree, EMA
 test("same seed, same bits: two identical runs give identical parameters", async () => {
   const { init, x, y, loss, spec } = mlpProblem();
   const run = async () => {
-    const s = await compileTrainStep(loss, init, sgd({ lr: 0.05, momentum: 0.9 }), spec, { backend: nodeBackend() });
+    const s = await compileTrainStep(loss, init, sgd({ lr: 0.05, momentum: 0.9 }), spec, {
+      backend: nodeBackend(),
+    });
     for (let i = 0; i < 20; i++) await s.run({ x, y });
     const out = s.getState().params;
     await s.release();

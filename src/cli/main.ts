@@ -20,7 +20,9 @@ async function main(argv: string[]): Promise<number> {
     const lines = await Promise.all(
       Object.keys(COMMANDS).map(async (k) => `  ${k.padEnd(10)} ${(await COMMANDS[k]()).summary}`),
     );
-    console.log(`jepa: JEPA world models in TypeScript\n\nusage: jepa <command> [options]\n\n${lines.join("\n")}`);
+    console.log(
+      `jepa: JEPA world models in TypeScript\n\nusage: jepa <command> [options]\n\n${lines.join("\n")}`,
+    );
     return 0;
   }
   const load = COMMANDS[name];

@@ -11,7 +11,9 @@ import { getOp } from "./registry.ts";
  */
 export function grad(y: Tensor, xs: readonly Tensor[], seed?: Tensor): Tensor[] {
   if (!seed && y.size !== 1) {
-    throw new Error(`grad: y must be a scalar but has shape [${y.shape}]; reduce it (e.g. .mean()) or pass a seed`);
+    throw new Error(
+      `grad: y must be a scalar but has shape [${y.shape}]; reduce it (e.g. .mean()) or pass a seed`,
+    );
   }
   const graph = y.graph;
   // 1. Which tensors lie on a path from some x (forward pass over the node list, which is topological).
@@ -52,6 +54,12 @@ export function valueAndGrad<A extends Tensor[]>(
 ): (...args: A) => { value: Tensor; grads: Tensor[] } {
   return (...args: A) => {
     const value = f(...args);
-    return { value, grads: grad(value, argnums.map((i) => args[i])) };
+    return {
+      value,
+      grads: grad(
+        value,
+        argnums.map((i) => args[i]),
+      ),
+    };
   };
 }

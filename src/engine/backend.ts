@@ -1,8 +1,8 @@
 // Backends run traced graphs: the reference interpreter here, ONNX Runtime in ort-backend.ts.
 import type { HostTensor } from "./dtype.ts";
 import { type InterpretOptions, interpret } from "./interpreter.ts";
-import { type InputSpec, type Traced, type TensorRecord, trace } from "./trace.ts";
 import type { Tensor } from "./ir.ts";
+import { type InputSpec, type TensorRecord, type Traced, trace } from "./trace.ts";
 
 /** A loaded graph, ready to run many times. */
 export interface Executable {
@@ -10,7 +10,10 @@ export interface Executable {
    * Runs the graph. `outputs` may hold preallocated tensors to write results into (the
    * returned record then holds them), which saves an allocation and a copy per run.
    */
-  run(feeds: Record<string, HostTensor>, outputs?: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
+  run(
+    feeds: Record<string, HostTensor>,
+    outputs?: Record<string, HostTensor>,
+  ): Promise<Record<string, HostTensor>>;
   /** Frees the runtime's resources (sessions); the executable cannot run afterwards. */
   release(): Promise<void>;
 }

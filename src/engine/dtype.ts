@@ -73,7 +73,8 @@ export function toFloat64(data: Storage): Float64Array {
 /** Writes float64 numbers into the storage type of `dtype`. */
 export function fromFloat64(values: Float64Array, dtype: DType): Storage {
   const out = allocate(dtype, values.length);
-  if (out instanceof BigInt64Array) for (let i = 0; i < values.length; i++) out[i] = BigInt(Math.round(values[i]));
+  if (out instanceof BigInt64Array)
+    for (let i = 0; i < values.length; i++) out[i] = BigInt(Math.round(values[i]));
   else if (dtype === "bool") for (let i = 0; i < values.length; i++) out[i] = values[i] ? 1 : 0;
   else (out as Float64Array).set(values);
   return out;

@@ -1,8 +1,8 @@
 // Lowers a traced graph to an ONNX model: graph inputs and outputs keep their names, constants
 // become initializers, every other node is lowered by its op definition (DESIGN.md, "The engine").
 import { type DType, type HostTensor, hostTensor } from "./dtype.ts";
-import type { Node } from "./ir.ts";
 import { liveNodes } from "./interpreter.ts";
+import type { Node } from "./ir.ts";
 import { ATTR_TYPE, encodeModel, ONNX_TYPE } from "./onnx-proto.ts";
 import { getOp, type Lowering, type OnnxAttr } from "./registry.ts";
 import type { Traced } from "./trace.ts";
@@ -39,17 +39,23 @@ function attribute(name: string, a: OnnxAttr): PlainObject {
 export function valueInfo(name: string, shape: readonly number[], dtype: DType): PlainObject {
   return {
     name,
-    type: { tensor_type: { elem_type: ONNX_TYPE[dtype], shape: { dim: shape.map((d) => ({ dim_value: d })) } } },
+    type: {
+      tensor_type: { elem_type: ONNX_TYPE[dtype], shape: { dim: shape.map((d) => ({ dim_value: d })) } },
+    },
   };
 }
 
 /** The ONNX nodes and initializers of a traced graph, before wrapping in a model. */
-export function lowerGraph(traced: Traced, opset = 18): { nodes: PlainObject[]; initializers: PlainObject[] } {
+export function lowerGraph(
+  traced: Traced,
+  opset = 18,
+): { nodes: PlainObject[]; initializers: PlainObject[] } {
   const nodes: PlainObject[] = [];
   const initializers: PlainObject[] = [];
   const names = new Map<number, string>();
   const outputNameOf = new Map<number, string>();
-  for (const [name, t] of Object.entries(traced.outputs)) if (!outputNameOf.has(t.id)) outputNameOf.set(t.id, name);
+  for (const [name, t] of Object.entries(traced.outputs))
+    if (!outputNameOf.has(t.id)) outputNameOf.set(t.id, name);
 
   let counter = 0;
   const cache = new Map<string, string>();
@@ -99,7 +105,9 @@ export function lowerGraph(traced: Traced, opset = 18): { nodes: PlainObject[]; 
   const keyOf = (node: Node): string | undefined => {
     if (node.op === "constant") {
       const v = node.attrs.value as HostTensor;
-      return v.data.length <= 64 ? `const|${v.dtype}|${v.shape}|${Array.from(v.data as ArrayLike<number>)}` : undefined;
+      return v.data.length <= 64
+        ? `const|${v.dtype}|${v.shape}|${Array.from(v.data as ArrayLike<number>)}`
+        : undefined;
     }
     return `${node.op}|${node.inputs.map((t) => names.get(t.id)).join(",")}|${JSON.stringify(node.attrs)}`;
   };
@@ -116,11 +124,15 @@ export function lowerGraph(traced: Traced, opset = 18): { nodes: PlainObject[]; 
     const key = keyOf(node);
     const earlier = key === undefined ? undefined : seen.get(key);
     if (earlier) {
-      out.forEach((t, i) => names.set(t.id, earlier[i]));
+      out.forEach((t, i) => {
+        names.set(t.id, earlier[i]);
+      });
       continue;
     }
     const outNames = out.map((t) => outputNameOf.get(t.id) ?? `t${t.id}`);
-    out.forEach((t, i) => names.set(t.id, outNames[i]));
+    out.forEach((t, i) => {
+      names.set(t.id, outNames[i]);
+    });
     if (key !== undefined) seen.set(key, outNames);
     if (node.op === "constant") {
       initializers.push(tensorProto(outNames[0], node.attrs.value as HostTensor));

@@ -7,8 +7,8 @@ export {
   type HostTensor,
   hostTensor,
   isFloat,
-  sizeOf,
   type Storage,
+  sizeOf,
   toFloat64,
 } from "./dtype.ts";
 export { type EmitOptions, toOnnx } from "./emit-onnx.ts";
@@ -17,33 +17,31 @@ export { constant, Graph, type Node, placeholder, ShapeError, Tensor } from "./i
 export { decodeModel, encodeModel } from "./onnx-proto.ts";
 export * as ops from "./ops.ts";
 export { type OrtBackendOptions, type OrtModule, ortBackend } from "./ort-backend.ts";
-export { registeredOps } from "./registry.ts";
-export { type InputSpec, type TensorRecord, type TensorSpec, type Traced, trace } from "./trace.ts";
 export {
   cloneTree,
   flattenTree,
   isHostTensor,
   layoutOf,
   mapTree,
-  packTree,
   type ParamLayout,
+  packTree,
   type Tree,
   unflattenTree,
   unpackSymbolic,
   unpackTree,
 } from "./params.ts";
-export { foldIn, type Key, keyFromSeed, normal, permutation, philox, randint, split, uniform } from "./random.ts";
 export {
-  compileTrainStep,
-  type EmaOptions,
-  type GraphOptimizer,
-  type LossFn,
-  type LossOutput,
-  type StepContext,
-  type TrainState,
-  type TrainStep,
-  type TrainStepOptions,
-} from "./train-step.ts";
+  foldIn,
+  type Key,
+  keyFromSeed,
+  normal,
+  permutation,
+  philox,
+  randint,
+  split,
+  uniform,
+} from "./random.ts";
+export { registeredOps } from "./registry.ts";
 export {
   bfloat16ToFloat32,
   decodeSafetensors,
@@ -58,3 +56,15 @@ export {
   SafetensorsError,
   toFloat32Tensor,
 } from "./safetensors.ts";
+export { type InputSpec, type TensorRecord, type TensorSpec, type Traced, trace } from "./trace.ts";
+export {
+  compileTrainStep,
+  type EmaOptions,
+  type GraphOptimizer,
+  type LossFn,
+  type LossOutput,
+  type StepContext,
+  type TrainState,
+  type TrainStep,
+  type TrainStepOptions,
+} from "./train-step.ts";

@@ -26,9 +26,12 @@ export function liveNodes(traced: Traced): Node[] {
 function checkFeed(name: string, feed: HostTensor | undefined, shape: readonly number[], dtype: DType): void {
   if (!feed) throw new Error(`input "${name}" is missing; pass a ${dtype} tensor of shape [${shape}]`);
   const ok = feed.shape.length === shape.length && feed.shape.every((d, i) => d === shape[i]);
-  if (!ok) throw new Error(`input "${name}" has shape [${feed.shape}] but the graph was compiled for [${shape}]`);
+  if (!ok)
+    throw new Error(`input "${name}" has shape [${feed.shape}] but the graph was compiled for [${shape}]`);
   if (feed.data.length !== sizeOf(shape)) {
-    throw new Error(`input "${name}" holds ${feed.data.length} values; shape [${shape}] needs ${sizeOf(shape)}`);
+    throw new Error(
+      `input "${name}" holds ${feed.data.length} values; shape [${shape}] needs ${sizeOf(shape)}`,
+    );
   }
   if (feed.dtype !== dtype && !(isFloat(feed.dtype) && isFloat(dtype))) {
     throw new Error(`input "${name}" is ${feed.dtype} but the graph expects ${dtype}`);
@@ -65,7 +68,9 @@ export function interpret(
         node,
       );
     }
-    node.outputs.forEach((t, i) => values.set(t.id, round({ ...results[i], dtype: t.dtype })));
+    node.outputs.forEach((t, i) => {
+      values.set(t.id, round({ ...results[i], dtype: t.dtype }));
+    });
   }
   const out: Record<string, HostTensor> = {};
   for (const [name, t] of Object.entries(traced.outputs)) {

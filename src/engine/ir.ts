@@ -147,7 +147,9 @@ export function appendNode(op: string, inputs: Tensor[], attrs: Attrs, types: Te
   const graph = inputs[0]?.graph ?? currentGraph();
   for (const x of inputs) {
     if (x.graph !== graph) {
-      throw new Error(`${op}: its inputs come from different traces; build the whole function inside one trace`);
+      throw new Error(
+        `${op}: its inputs come from different traces; build the whole function inside one trace`,
+      );
     }
   }
   const node: Node = { id: graph.nodes.length, op, inputs, attrs, outputs: [] };

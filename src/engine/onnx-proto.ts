@@ -104,7 +104,16 @@ const root = protobuf.parse(SCHEMA, { keepCase: true }).root;
 export const ModelProto = root.lookupType("onnx.ModelProto");
 
 /** AttributeProto.AttributeType values. */
-export const ATTR_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+export const ATTR_TYPE = {
+  FLOAT: 1,
+  INT: 2,
+  STRING: 3,
+  TENSOR: 4,
+  GRAPH: 5,
+  FLOATS: 6,
+  INTS: 7,
+  STRINGS: 8,
+} as const;
 /** TensorProto.DataType values. */
 export const ONNX_TYPE = {
   float32: 1,
@@ -128,8 +137,10 @@ export function encodeModel(model: Record<string, unknown>): Uint8Array {
 /** Decodes ONNX bytes to a plain object (int64 as numbers, bytes as Uint8Array). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   const message = ModelProto.decode(bytes);
-  return ModelProto.toObject(message, { longs: Number, bytes: Uint8Array, defaults: false, arrays: true }) as Record<
-    string,
-    unknown
-  >;
+  return ModelProto.toObject(message, {
+    longs: Number,
+    bytes: Uint8Array,
+    defaults: false,
+    arrays: true,
+  }) as Record<string, unknown>;
 }

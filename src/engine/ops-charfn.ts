@@ -3,11 +3,12 @@
 // t [T] it returns [..., 2T] = mean_n [cos(t x_n), sin(t x_n)]. The backward reuses the
 // forward's trig table: dx_n = (1/N) table[n, :] @ [t * g_sin ; -t * g_cos], one batched
 // matmul instead of recomputing sin and cos over the whole [..., N, T] grid.
+
+import { apply } from "./apply.ts";
 import { hostTensor } from "./dtype.ts";
 import { constant, ShapeError, type Tensor } from "./ir.ts";
 import { ndarray } from "./kernels.ts";
 import { concat, div, matmul, mul, neg, reshape, slice } from "./ops.ts";
-import { apply } from "./apply.ts";
 import { defineOp } from "./registry.ts";
 
 defineOp({

@@ -1,11 +1,12 @@
 // Elementwise ops: unary math, binary arithmetic with numpy broadcasting, comparisons,
 // where, cast and stop-gradient.
+
+import { apply1 } from "./apply.ts";
 import type { DType } from "./dtype.ts";
 import { hostTensor, isFloat, sizeOf } from "./dtype.ts";
 import { constant, ShapeError, Tensor, type TensorType } from "./ir.ts";
 import { forEachBroadcast, mapBinary, mapUnary } from "./kernels.ts";
 import { reshape, sum } from "./ops-shape-reduce.ts";
-import { apply1 } from "./apply.ts";
 import { defineOp } from "./registry.ts";
 import { broadcastShapes, fmt, sameShape } from "./shape.ts";
 
@@ -86,14 +87,19 @@ const UNARY: Record<string, UnaryDef> = {
   abs: { onnx: "Abs", f: Math.abs, grad: (x, _y, g) => mul(g, sign(x)) },
   sign: { onnx: "Sign", f: Math.sign },
   // sign(relu(x)) is the 0/1 mask: one cheap pass, where Where with a broadcast 0 is slow in ORT.
-  relu: { onnx: "Relu", f: (v) => (v > 0 ? v : 0), grad: (_x, y, g) => mul(g, sign(y)) },
+  relu: { onnx: "Relu", f: (v) => Math.max(v, 0), grad: (_x, y, g) => mul(g, sign(y)) },
   sigmoid: {
     onnx: "Sigmoid",
     f: (v) => 1 / (1 + Math.exp(-v)),
     grad: (_x, y, g) => mul(g, mul(y, sub(1, y))),
     floatOnly: true,
   },
-  reciprocal: { onnx: "Reciprocal", f: (v) => 1 / v, grad: (_x, y, g) => neg(mul(g, mul(y, y))), floatOnly: true },
+  reciprocal: {
+    onnx: "Reciprocal",
+    f: (v) => 1 / v,
+    grad: (_x, y, g) => neg(mul(g, mul(y, y))),
+    floatOnly: true,
+  },
   floor: { onnx: "Floor", f: Math.floor, floatOnly: true },
 };
 
@@ -102,13 +108,13 @@ for (const [name, u] of Object.entries(UNARY)) {
     name,
     infer([x]) {
       if (u.floatOnly && !isFloat(x.dtype)) {
-        throw new ShapeError(`${name}: needs a float tensor but got ${x.dtype}; cast it first with .cast("float32")`);
+        throw new ShapeError(
+          `${name}: needs a float tensor but got ${x.dtype}; cast it first with .cast("float32")`,
+        );
       }
       return [x];
     },
-    grad: u.grad
-      ? (node, [g]) => [g ? u.grad!(node.inputs[0], node.outputs[0], g) : null]
-      : () => [null],
+    grad: u.grad ? (node, [g]) => [g ? u.grad!(node.inputs[0], node.outputs[0], g) : null] : () => [null],
     lower(l, _node, inputs, outputs) {
       l.node(u.onnx, inputs, outputs);
     },
@@ -174,12 +180,18 @@ const BINARY: Record<string, BinaryDef> = {
   maximum: {
     onnx: "Max",
     f: Math.max,
-    grad: (a, b, _y, g, n) => [n[0] ? where(greaterEqual(a, b), g, 0) : null, n[1] ? where(less(a, b), g, 0) : null],
+    grad: (a, b, _y, g, n) => [
+      n[0] ? where(greaterEqual(a, b), g, 0) : null,
+      n[1] ? where(less(a, b), g, 0) : null,
+    ],
   },
   minimum: {
     onnx: "Min",
     f: Math.min,
-    grad: (a, b, _y, g, n) => [n[0] ? where(lessEqual(a, b), g, 0) : null, n[1] ? where(greater(a, b), g, 0) : null],
+    grad: (a, b, _y, g, n) => [
+      n[0] ? where(lessEqual(a, b), g, 0) : null,
+      n[1] ? where(greater(a, b), g, 0) : null,
+    ],
   },
 };
 
@@ -200,7 +212,10 @@ for (const [name, d] of Object.entries(BINARY)) {
       if (!g) return [null, null];
       const [a, b] = node.inputs;
       const [ga, gb] = d.grad(a, b, node.outputs[0], g, needs);
-      return [ga && needs[0] ? unbroadcast(ga, a.shape) : null, gb && needs[1] ? unbroadcast(gb, b.shape) : null];
+      return [
+        ga && needs[0] ? unbroadcast(ga, a.shape) : null,
+        gb && needs[1] ? unbroadcast(gb, b.shape) : null,
+      ];
     },
     lower(l, _node, inputs, outputs) {
       l.node(d.onnx, inputs, outputs);
@@ -212,7 +227,8 @@ for (const [name, d] of Object.entries(BINARY)) {
 }
 
 const binary = (name: string) => (a: Tensor | number, b: Tensor | number) => {
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new Error(`${name}: at least one operand must be a tensor`);
+  if (!(a instanceof Tensor) && !(b instanceof Tensor))
+    throw new Error(`${name}: at least one operand must be a tensor`);
   const ta = a instanceof Tensor ? a : lift(a, b as Tensor);
   const tb = b instanceof Tensor ? b : lift(b, ta);
   return apply1(name, [ta, tb]);
@@ -268,7 +284,8 @@ export const logicalOr = binary("or");
 defineOp({
   name: "where",
   infer([c, a, b]) {
-    if (c.dtype !== "bool") throw new ShapeError(`where: the condition must be bool, got ${c.dtype}; compare first`);
+    if (c.dtype !== "bool")
+      throw new ShapeError(`where: the condition must be bool, got ${c.dtype}; compare first`);
     const ab = inferBinary("where", a, b);
     return [{ shape: broadcastShapes("where", c.shape, ab.shape), dtype: a.dtype }];
   },

@@ -1,11 +1,12 @@
 // Matrix multiplication and the fused neural-network ops with hand-written backward rules:
 // softmax, layer norm, GELU, conv2d and its transpose.
+
+import { apply, apply1 } from "./apply.ts";
 import { sizeOf } from "./dtype.ts";
 import { ShapeError, type Tensor } from "./ir.ts";
 import { ndarray } from "./kernels.ts";
 import { add, erf, erfValue, exp, mul, sub, tanh, unbroadcast } from "./ops-elementwise.ts";
 import { mean, reshape, sum, swapLast } from "./ops-shape-reduce.ts";
-import { apply, apply1 } from "./apply.ts";
 import { defineOp } from "./registry.ts";
 import { broadcastShapes, fmt, normAxis } from "./shape.ts";
 
@@ -14,9 +15,12 @@ defineOp({
   name: "matmul",
   infer([a, b]) {
     if (a.shape.length < 2 || b.shape.length < 2) {
-      throw new ShapeError(`matmul: needs rank >= 2 but got ${fmt(a.shape)} and ${fmt(b.shape)}; reshape vectors to [1, n] or [n, 1]`);
+      throw new ShapeError(
+        `matmul: needs rank >= 2 but got ${fmt(a.shape)} and ${fmt(b.shape)}; reshape vectors to [1, n] or [n, 1]`,
+      );
     }
-    if (a.dtype !== b.dtype) throw new ShapeError(`matmul: dtypes differ (${a.dtype} vs ${b.dtype}); cast one`);
+    if (a.dtype !== b.dtype)
+      throw new ShapeError(`matmul: dtypes differ (${a.dtype} vs ${b.dtype}); cast one`);
     const [m, k] = a.shape.slice(-2);
     const [k2, n] = b.shape.slice(-2);
     if (k !== k2) {
@@ -137,9 +141,14 @@ defineOp({
   infer([x, gamma, beta], a) {
     const axis = a.axis as number;
     const normShape = x.shape.slice(axis);
-    for (const [name, p] of [["gamma", gamma], ["beta", beta]] as const) {
+    for (const [name, p] of [
+      ["gamma", gamma],
+      ["beta", beta],
+    ] as const) {
       if (fmt(p.shape) !== fmt(normShape)) {
-        throw new ShapeError(`layerNorm: ${name} ${fmt(p.shape)} must be ${fmt(normShape)} (the normalised axes of ${fmt(x.shape)})`);
+        throw new ShapeError(
+          `layerNorm: ${name} ${fmt(p.shape)} must be ${fmt(normShape)} (the normalised axes of ${fmt(x.shape)})`,
+        );
       }
     }
     const stat = x.shape.map((d, i) => (i < axis ? d : 1));
@@ -183,13 +192,19 @@ defineOp({
       const r = 1 / Math.sqrt(v / inner + eps);
       mu.data[o] = m;
       inv.data[o] = r;
-      for (let i = 0; i < inner; i++) y.data[o * inner + i] = (x.data[o * inner + i] - m) * r * gamma.data[i] + beta.data[i];
+      for (let i = 0; i < inner; i++)
+        y.data[o * inner + i] = (x.data[o * inner + i] - m) * r * gamma.data[i] + beta.data[i];
     }
     return [y, mu, inv];
   },
 });
 /** Layer normalisation over the axes from `axis` on: (x - mean) / sqrt(var + eps) * gamma + beta. */
-export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: { axis?: number; eps?: number } = {}): Tensor {
+export function layerNorm(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  opts: { axis?: number; eps?: number } = {},
+): Tensor {
   const { axis = -1, eps = 1e-5 } = opts;
   return apply("layerNorm", [x, gamma, beta], { axis: normAxis("layerNorm", axis, x.rank), eps })[0];
 }
@@ -313,7 +328,8 @@ defineOp({
     }
     const ho = convOut(x.shape[2], w.shape[2], sh, ph);
     const wo = convOut(x.shape[3], w.shape[3], sw, pw);
-    if (ho < 1 || wo < 1) throw new ShapeError(`conv2d: kernel ${fmt(w.shape)} does not fit input ${fmt(x.shape)}; pad more`);
+    if (ho < 1 || wo < 1)
+      throw new ShapeError(`conv2d: kernel ${fmt(w.shape)} does not fit input ${fmt(x.shape)}; pad more`);
     if (bias && (bias.shape.length !== 1 || bias.shape[0] !== w.shape[0])) {
       throw new ShapeError(`conv2d: bias ${fmt(bias.shape)} must be [${w.shape[0]}], one per output channel`);
     }
@@ -324,7 +340,9 @@ defineOp({
     const [x, w] = node.inputs;
     const stride = node.attrs.stride as [number, number];
     const padding = node.attrs.padding as [number, number];
-    const outPad = [0, 1].map((d) => x.shape[2 + d] - ((g.shape[2 + d] - 1) * stride[d] - 2 * padding[d] + w.shape[2 + d]));
+    const outPad = [0, 1].map(
+      (d) => x.shape[2 + d] - ((g.shape[2 + d] - 1) * stride[d] - 2 * padding[d] + w.shape[2 + d]),
+    );
     return [
       needs[0] ? convTranspose2d(g, w, { stride, padding, outputPadding: outPad as [number, number] }) : null,
       needs[1] ? apply1("conv2dWeightGrad", [x, g], { kernel: w.shape.slice(2), stride, padding }) : null,
@@ -341,9 +359,16 @@ defineOp({
   },
   evaluate([x, w, bias], node) {
     const out = ndarray([...node.outputs[0].shape], x.dtype);
-    convLoop(x.shape, w.shape, out.shape, node.attrs.stride as number[], node.attrs.padding as number[], (o, i, k) => {
-      out.data[o] += x.data[i] * w.data[k];
-    });
+    convLoop(
+      x.shape,
+      w.shape,
+      out.shape,
+      node.attrs.stride as number[],
+      node.attrs.padding as number[],
+      (o, i, k) => {
+        out.data[o] += x.data[i] * w.data[k];
+      },
+    );
     if (bias) {
       const [, o, h, wd] = out.shape;
       for (let i = 0; i < out.data.length; i++) out.data[i] += bias.data[Math.floor(i / (h * wd)) % o];
@@ -391,9 +416,16 @@ defineOp({
   },
   evaluate([x, g], node) {
     const out = ndarray([...node.outputs[0].shape], x.dtype);
-    convLoop(x.shape, out.shape, g.shape, node.attrs.stride as number[], node.attrs.padding as number[], (o, i, k) => {
-      out.data[k] += x.data[i] * g.data[o];
-    });
+    convLoop(
+      x.shape,
+      out.shape,
+      g.shape,
+      node.attrs.stride as number[],
+      node.attrs.padding as number[],
+      (o, i, k) => {
+        out.data[k] += x.data[i] * g.data[o];
+      },
+    );
     return [out];
   },
 });
@@ -438,9 +470,16 @@ defineOp({
   },
   evaluate([g, w], node) {
     const out = ndarray([...node.outputs[0].shape], g.dtype);
-    convLoop(out.shape, w.shape, g.shape, node.attrs.stride as number[], node.attrs.padding as number[], (o, i, k) => {
-      out.data[i] += g.data[o] * w.data[k];
-    });
+    convLoop(
+      out.shape,
+      w.shape,
+      g.shape,
+      node.attrs.stride as number[],
+      node.attrs.padding as number[],
+      (o, i, k) => {
+        out.data[i] += g.data[o] * w.data[k];
+      },
+    );
     return [out];
   },
 });
@@ -453,4 +492,3 @@ export function convTranspose2d(g: Tensor, w: Tensor, opts: ConvTranspose2dOptio
     outputPadding: pair(outputPadding),
   });
 }
-

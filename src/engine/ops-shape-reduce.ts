@@ -1,10 +1,11 @@
 // Shape ops (reshape, transpose, slice, pad, concat, split, expand, gather with its
 // scatter-add gradient) and reductions (sum, mean, max).
+
+import { apply, apply1 } from "./apply.ts";
 import { hostTensor, sizeOf } from "./dtype.ts";
 import { constant, ShapeError, type Tensor, type TensorType } from "./ir.ts";
 import { forEachBroadcast, ndarray, transposeData } from "./kernels.ts";
 import { cast, div, equal, where } from "./ops-elementwise.ts";
-import { apply, apply1 } from "./apply.ts";
 import { defineOp, type NDArray } from "./registry.ts";
 import { broadcastShapes, broadcastStrides, fmt, normAxes, normAxis, stridesOf } from "./shape.ts";
 
@@ -16,7 +17,8 @@ function resolveShape(x: readonly number[], target: readonly number[]): number[]
   const known = target.filter((d) => d !== -1);
   const free = target.length - known.length;
   const k = sizeOf(known);
-  if (free > 1) throw new ShapeError(`reshape: target ${fmt(target)} has more than one -1; give all but one dimension`);
+  if (free > 1)
+    throw new ShapeError(`reshape: target ${fmt(target)} has more than one -1; give all but one dimension`);
   const out = target.map((d) => (d === -1 ? n / k : d));
   if (sizeOf(out) !== n || out.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ShapeError(
@@ -49,7 +51,9 @@ defineOp({
     const perm = a.perm as number[];
     const sorted = [...perm].sort((p, q) => p - q);
     if (perm.length !== x.shape.length || sorted.some((p, i) => p !== i)) {
-      throw new ShapeError(`transpose: perm [${perm}] is not a permutation of the ${x.shape.length} axes of ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `transpose: perm [${perm}] is not a permutation of the ${x.shape.length} axes of ${fmt(x.shape)}`,
+      );
     }
     return [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }];
   },
@@ -113,12 +117,20 @@ defineOp({
     const x = node.inputs[0];
     const starts = node.attrs.starts as number[];
     const ends = node.attrs.ends as number[];
-    return [pad(g, starts, x.shape.map((d, i) => d - ends[i]))];
+    return [
+      pad(
+        g,
+        starts,
+        x.shape.map((d, i) => d - ends[i]),
+      ),
+    ];
   },
   lower(l, node, [x], outputs) {
     const starts = node.attrs.starts as number[];
     const ends = node.attrs.ends as number[];
-    const axes = starts.map((_, i) => i).filter((i) => starts[i] !== 0 || ends[i] !== node.inputs[0].shape[i]);
+    const axes = starts
+      .map((_, i) => i)
+      .filter((i) => starts[i] !== 0 || ends[i] !== node.inputs[0].shape[i]);
     l.node(
       "Slice",
       [x, l.int64s(axes.map((i) => starts[i])), l.int64s(axes.map((i) => ends[i])), l.int64s(axes)],
@@ -135,7 +147,9 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const s = start < 0 ? start + n : start;
   const e = end < 0 ? end + n : Math.min(end, n);
   if (s < 0 || s > e || e > n) {
-    throw new ShapeError(`slice: range ${start}:${end} is outside axis ${axis} of ${fmt(x.shape)} (size ${n})`);
+    throw new ShapeError(
+      `slice: range ${start}:${end} is outside axis ${axis} of ${fmt(x.shape)} (size ${n})`,
+    );
   }
   if (s === 0 && e === n) return x;
   const starts = x.shape.map((_, i) => (i === a ? s : 0));
@@ -181,7 +195,11 @@ defineOp({
     const axis = a.axis as number;
     const first = xs[0];
     for (const x of xs) {
-      if (x.dtype !== first.dtype || x.shape.length !== first.shape.length || x.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+      if (
+        x.dtype !== first.dtype ||
+        x.shape.length !== first.shape.length ||
+        x.shape.some((d, i) => i !== axis && d !== first.shape[i])
+      ) {
         throw new ShapeError(
           `concat: ${fmt(x.shape)} does not match ${fmt(first.shape)} outside axis ${axis}; all inputs must agree except along it`,
         );
@@ -234,7 +252,9 @@ defineOp({
     const axis = a.axis as number;
     const sizes = a.sizes as number[];
     if (sizes.reduce((s, v) => s + v, 0) !== x.shape[axis]) {
-      throw new ShapeError(`split: sizes [${sizes}] do not add up to ${x.shape[axis]}, axis ${axis} of ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `split: sizes [${sizes}] do not add up to ${x.shape[axis]}, axis ${axis} of ${fmt(x.shape)}`,
+      );
     }
     return sizes.map((n) => ({ shape: x.shape.map((d, i) => (i === axis ? n : d)), dtype: x.dtype }));
   },
@@ -244,7 +264,9 @@ defineOp({
     return [concat(parts, node.attrs.axis as number)];
   },
   lower(l, node, [x], outputs) {
-    l.node("Split", [x, l.int64s(node.attrs.sizes as number[])], outputs, { axis: { i: node.attrs.axis as number } });
+    l.node("Split", [x, l.int64s(node.attrs.sizes as number[])], outputs, {
+      axis: { i: node.attrs.axis as number },
+    });
   },
   evaluate([x], node) {
     const axis = node.attrs.axis as number;
@@ -295,7 +317,9 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
 /** Sums a tensor down to `shape` over the axes it was broadcast along. */
 function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const lead = g.rank - shape.length;
-  const axes = g.shape.map((_, i) => i).filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
+  const axes = g.shape
+    .map((_, i) => i)
+    .filter((i) => i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1));
   return reshape(axes.length ? sum(g, axes, true) : g, shape);
 }
 
@@ -337,7 +361,8 @@ defineOp({
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < m; j++) {
         const k = idx.data[j] < 0 ? idx.data[j] + n : idx.data[j];
-        if (k < 0 || k >= n) throw new RangeError(`gather: index ${idx.data[j]} is out of range for size ${n}`);
+        if (k < 0 || k >= n)
+          throw new RangeError(`gather: index ${idx.data[j]} is out of range for size ${n}`);
         out.data.set(x.data.subarray((o * n + k) * inner, (o * n + k + 1) * inner), (o * m + j) * inner);
       }
     }
@@ -353,7 +378,9 @@ defineOp({
   name: "scatterAddRows",
   infer([u, idx], a) {
     if (idx.shape.length !== 1 || idx.shape[0] !== u.shape[0]) {
-      throw new ShapeError(`scatterAddRows: indices ${fmt(idx.shape)} must be [${u.shape[0]}] for updates ${fmt(u.shape)}`);
+      throw new ShapeError(
+        `scatterAddRows: indices ${fmt(idx.shape)} must be [${u.shape[0]}] for updates ${fmt(u.shape)}`,
+      );
     }
     return [{ shape: [a.rows as number, ...u.shape.slice(1)], dtype: u.dtype }];
   },
@@ -361,7 +388,9 @@ defineOp({
   lower(l, node, [u, idx], outputs) {
     const out = node.outputs[0];
     const zeros = l.fresh("zeros");
-    l.node("ConstantOfShape", [l.int64s(out.shape)], [zeros], { value: { t: hostTensor([1], [0], out.dtype) } });
+    l.node("ConstantOfShape", [l.int64s(out.shape)], [zeros], {
+      value: { t: hostTensor([1], [0], out.dtype) },
+    });
     let index = idx;
     if (node.inputs[1].dtype !== "int64") {
       index = l.fresh("idx64");
@@ -395,13 +424,21 @@ export function scatterAddRows(updates: Tensor, indices: Tensor, rows: number): 
 function inferReduce(x: TensorType, a: Record<string, unknown>): TensorType[] {
   const axes = a.axes as number[];
   const keep = a.keepdims as boolean;
-  const shape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const shape = keep
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
   return [{ shape, dtype: x.dtype }];
 }
 const keptShape = (x: readonly number[], axes: readonly number[]): number[] =>
   x.map((d, i) => (axes.includes(i) ? 1 : d));
 
-function reduceKernel(x: NDArray, axes: number[], outShape: number[], init: number, f: (acc: number, v: number) => number): NDArray {
+function reduceKernel(
+  x: NDArray,
+  axes: number[],
+  outShape: number[],
+  init: number,
+  f: (acc: number, v: number) => number,
+): NDArray {
   const kept = keptShape(x.shape, axes);
   const out = ndarray(outShape, x.dtype);
   out.data.fill(init);
@@ -460,7 +497,12 @@ for (const [name, r] of Object.entries(REDUCE)) {
   });
 }
 
-function reduce(name: string, x: Tensor, axes: number | readonly number[] | undefined, keepdims: boolean): Tensor {
+function reduce(
+  name: string,
+  x: Tensor,
+  axes: number | readonly number[] | undefined,
+  keepdims: boolean,
+): Tensor {
   const list = normAxes(name, axes, x.rank);
   if (list.length === 0) return x;
   return apply1(`reduce_${name}`, [x], { axes: list, keepdims });

@@ -1,7 +1,8 @@
 // ONNX Runtime as a backend, written against the API shared by onnxruntime-node and
 // onnxruntime-web (the caller passes the module in, so this file stays browser-safe).
-import type { DType, HostTensor, Storage } from "./dtype.ts";
+
 import type { Backend, Executable } from "./backend.ts";
+import type { DType, HostTensor, Storage } from "./dtype.ts";
 import { type EmitOptions, toOnnx } from "./emit-onnx.ts";
 
 /** The part of the `onnxruntime-*` module API that jepa-ts uses. */
@@ -20,7 +21,10 @@ export interface OrtTensor {
 export interface OrtSession {
   inputNames: readonly string[];
   outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensor>, fetches?: Record<string, OrtTensor | null> | string[]): Promise<Record<string, OrtTensor>>;
+  run(
+    feeds: Record<string, OrtTensor>,
+    fetches?: Record<string, OrtTensor | null> | string[],
+  ): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 
@@ -45,7 +49,9 @@ const ORT_TYPE: Record<DType, string> = {
   bool: "bool",
   uint8: "uint8",
 };
-const DTYPE_OF: Record<string, DType> = Object.fromEntries(Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType]));
+const DTYPE_OF: Record<string, DType> = Object.fromEntries(
+  Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType]),
+);
 
 export function toOrt(ort: OrtModule, t: HostTensor): OrtTensor {
   return new ort.Tensor(ORT_TYPE[t.dtype], t.data, t.shape);
@@ -59,7 +65,12 @@ export function fromOrt(t: OrtTensor): HostTensor {
 
 /** Session options that matter on CPU: the memory arena on, sequential execution, full fusion. */
 export function sessionOptions(opts: OrtBackendOptions): Record<string, unknown> {
-  const { intraOpThreads, optimization = "all", executionProviders = ["cpu"], sessionOptions: extra = {} } = opts;
+  const {
+    intraOpThreads,
+    optimization = "all",
+    executionProviders = ["cpu"],
+    sessionOptions: extra = {},
+  } = opts;
   return {
     executionProviders,
     graphOptimizationLevel: optimization,
@@ -91,7 +102,8 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions = {}): Backen
           let results: Record<string, OrtTensor>;
           if (preallocated) {
             const fetches: Record<string, OrtTensor | null> = {};
-            for (const name of outputNames) fetches[name] = preallocated[name] ? toOrt(ort, preallocated[name]) : null;
+            for (const name of outputNames)
+              fetches[name] = preallocated[name] ? toOrt(ort, preallocated[name]) : null;
             results = await session.run(inputs, fetches);
           } else {
             results = await session.run(inputs);

@@ -8,14 +8,21 @@ import { reshape, slice } from "./ops.ts";
 export type Tree<T> = T | readonly Tree<T>[] | { readonly [key: string]: Tree<T> };
 
 export const isHostTensor = (v: unknown): v is HostTensor =>
-  typeof v === "object" && v !== null && "shape" in v && "dtype" in v && "data" in v && !(v instanceof Tensor);
+  typeof v === "object" &&
+  v !== null &&
+  "shape" in v &&
+  "dtype" in v &&
+  "data" in v &&
+  !(v instanceof Tensor);
 
 const isLeaf = (v: unknown): boolean => v instanceof Tensor || isHostTensor(v);
 
 /** Leaves with their paths ("encoder.blocks.0.qkv.w"), in a stable order (keys as written). */
 export function flattenTree<T>(tree: Tree<T>, prefix = ""): { path: string; value: T }[] {
   if (isLeaf(tree)) return [{ path: prefix, value: tree as T }];
-  const entries = Array.isArray(tree) ? tree.map((v, i) => [String(i), v] as const) : Object.entries(tree as object);
+  const entries = Array.isArray(tree)
+    ? tree.map((v, i) => [String(i), v] as const)
+    : Object.entries(tree as object);
   return entries.flatMap(([k, v]) => flattenTree(v as Tree<T>, prefix ? `${prefix}.${k}` : k));
 }
 
@@ -28,7 +35,8 @@ export function unflattenTree<T, U>(template: Tree<T>, leaves: readonly U[]): Tr
     return Object.fromEntries(Object.entries(node as object).map(([k, v]) => [k, build(v as Tree<T>)]));
   };
   const out = build(template);
-  if (i !== leaves.length) throw new Error(`unflattenTree: template has ${i} leaves but ${leaves.length} were given`);
+  if (i !== leaves.length)
+    throw new Error(`unflattenTree: template has ${i} leaves but ${leaves.length} were given`);
   return out;
 }
 
@@ -49,7 +57,8 @@ export interface ParamLayout {
 export function layoutOf(tree: Tree<HostTensor>): ParamLayout {
   let offset = 0;
   const entries = flattenTree(tree).map(({ path, value }) => {
-    if (value.dtype !== "float32") throw new Error(`parameter ${path} is ${value.dtype}; parameters must be float32`);
+    if (value.dtype !== "float32")
+      throw new Error(`parameter ${path} is ${value.dtype}; parameters must be float32`);
     const size = sizeOf(value.shape);
     const e = { path, shape: [...value.shape], offset, size };
     offset += size;
@@ -61,12 +70,18 @@ export function layoutOf(tree: Tree<HostTensor>): ParamLayout {
 /** Copies a tree of float32 host tensors into one flat buffer. */
 export function packTree(tree: Tree<HostTensor>, layout = layoutOf(tree)): Float32Array {
   const flat = new Float32Array(layout.total);
-  flattenTree(tree).forEach(({ value }, i) => flat.set(value.data as Float32Array, layout.entries[i].offset));
+  flattenTree(tree).forEach(({ value }, i) => {
+    flat.set(value.data as Float32Array, layout.entries[i].offset);
+  });
   return flat;
 }
 
 /** Host tensors viewing `flat` (no copy), shaped like `template`. */
-export function unpackTree(flat: Float32Array, layout: ParamLayout, template: Tree<unknown>): Tree<HostTensor> {
+export function unpackTree(
+  flat: Float32Array,
+  layout: ParamLayout,
+  template: Tree<unknown>,
+): Tree<HostTensor> {
   const leaves = layout.entries.map((e) => ({
     shape: [...e.shape],
     dtype: "float32" as const,

@@ -40,7 +40,8 @@ export function philox(key: Key, c0: number, c1 = 0, c2 = 0, c3 = 0): [number, n
 
 /** The root key of a seed (any integer up to 2^53). */
 export function keyFromSeed(seed: number): Key {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new Error(`seed must be a non-negative integer, got ${seed}`);
   const lo = seed >>> 0;
   const hi = Math.floor(seed / 2 ** 32) >>> 0;
   const [a, b] = philox([0x6a09e667, 0xbb67ae85], lo, hi, 0x5eed, 0);

@@ -21,7 +21,13 @@ export type OnnxAttr =
 
 /** What an op's lowering can emit into the ONNX graph. */
 export interface Lowering {
-  node(opType: string, inputs: string[], outputs: string[], attrs?: Record<string, OnnxAttr>, domain?: string): void;
+  node(
+    opType: string,
+    inputs: string[],
+    outputs: string[],
+    attrs?: Record<string, OnnxAttr>,
+    domain?: string,
+  ): void;
   /** A constant as a graph initializer; returns its name. */
   constant(value: HostTensor): string;
   /** A 1-D int64 initializer (shapes, axes, starts); returns its name. */
@@ -63,4 +69,3 @@ export function getOp(name: string): OpDef {
 export function registeredOps(): string[] {
   return [...REGISTRY.keys()];
 }
-

@@ -24,7 +24,9 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
 export function normAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank || !Number.isInteger(a)) {
-    throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}; use -${rank}..${rank - 1}`);
+    throw new ShapeError(
+      `${op}: axis ${axis} is out of range for a tensor of rank ${rank}; use -${rank}..${rank - 1}`,
+    );
   }
   return a;
 }
@@ -51,7 +53,7 @@ export function stridesOf(shape: readonly number[]): number[] {
 export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
   const own = stridesOf(shape);
   const off = out.length - shape.length;
-  return out.map((d, i) => (i < off || shape[i - off] === 1 ? 0 : own[i - off]));
+  return out.map((_, i) => (i < off || shape[i - off] === 1 ? 0 : own[i - off]));
 }
 
 export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>

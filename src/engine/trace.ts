@@ -25,7 +25,8 @@ export function trace(fn: (inputs: TensorRecord) => TensorRecord | Tensor, spec:
   const graph = new Graph();
   return withGraph(graph, () => {
     const inputs: TensorRecord = {};
-    for (const [name, s] of Object.entries(spec)) inputs[name] = placeholder(name, s.shape, s.dtype ?? "float32");
+    for (const [name, s] of Object.entries(spec))
+      inputs[name] = placeholder(name, s.shape, s.dtype ?? "float32");
     const result = fn(inputs);
     const outputs = result instanceof Tensor ? { output: result } : result;
     for (const [name, t] of Object.entries(outputs)) {

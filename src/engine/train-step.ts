@@ -5,15 +5,16 @@
 //   3. Backward: gradients of each leaf, concatenated into one flat [P] gradient.
 //   4. Update: the optimizer (graph code) maps params, grads and its state to new ones.
 //   5. EMA (optional): a running average of a contiguous subtree (a JEPA target encoder).
+
+import { grad } from "./autodiff.ts";
 import type { Backend, Executable } from "./backend.ts";
 import type { HostTensor } from "./dtype.ts";
-import { grad } from "./autodiff.ts";
 import type { Tensor } from "./ir.ts";
 import { add, concat, mul, reshape, slice, sub } from "./ops.ts";
 import {
   layoutOf,
-  packTree,
   type ParamLayout,
+  packTree,
   type Tree,
   unflattenTree,
   unpackSymbolic,
@@ -107,7 +108,8 @@ export async function compileTrainStep(
   const range = ema ? emaRange(layout, ema.of) : undefined;
   const emaTemplate = ema ? (initialParams as Record<string, Tree<HostTensor>>)[ema.of] : undefined;
   for (const reserved of ["params", "step", "ema", ...optimizer.slots.map((s) => `slot_${s}`)]) {
-    if (reserved in batchSpec) throw new Error(`batch input "${reserved}" clashes with a train-step input; rename it`);
+    if (reserved in batchSpec)
+      throw new Error(`batch input "${reserved}" clashes with a train-step input; rename it`);
   }
 
   let termNames: string[] = [];
@@ -116,13 +118,16 @@ export async function compileTrainStep(
   if (range) spec.ema = { shape: [range.end - range.start] };
 
   const traced = trace((inputs) => {
-    const leaves = layout.entries.map((e) => reshape(slice(inputs.params, 0, e.offset, e.offset + e.size), e.shape));
+    const leaves = layout.entries.map((e) =>
+      reshape(slice(inputs.params, 0, e.offset, e.offset + e.size), e.shape),
+    );
     const tree = unflattenTree(template, leaves) as Tree<Tensor>;
     const batch: TensorRecord = {};
     for (const k of Object.keys(batchSpec)) batch[k] = inputs[k];
     const emaTree = range ? unpackSymbolic(inputs.ema, range.layout, emaTemplate!) : undefined;
     const { loss, terms = {} } = lossFn(tree, batch, { step: inputs.step, ema: emaTree });
-    if (loss.size !== 1) throw new Error(`the loss must be a scalar but has shape [${loss.shape}]; reduce it with .mean()`);
+    if (loss.size !== 1)
+      throw new Error(`the loss must be a scalar but has shape [${loss.shape}]; reduce it with .mean()`);
     const scalarLoss = reshape(loss, []);
     const leafGrads = grad(scalarLoss, leaves);
     const flatGrad = concat(
@@ -131,7 +136,13 @@ export async function compileTrainStep(
     );
     const state: Record<string, Tensor> = {};
     for (const s of optimizer.slots) state[s] = inputs[`slot_${s}`];
-    const upd = optimizer.update({ params: inputs.params, grads: flatGrad, state, step: inputs.step, layout });
+    const upd = optimizer.update({
+      params: inputs.params,
+      grads: flatGrad,
+      state,
+      step: inputs.step,
+      layout,
+    });
     const outputs: TensorRecord = { new_params: upd.params, loss: scalarLoss };
     for (const s of optimizer.slots) outputs[`new_slot_${s}`] = upd.state[s];
     if (range && ema) {
@@ -149,11 +160,16 @@ export async function compileTrainStep(
   // Double-buffered state: inputs of one run are never outputs of the same run (ENGINE-NOTES pitfall 7).
   const host = (data: Float32Array): HostTensor => ({ shape: [data.length], dtype: "float32", data });
   let params: Float32Array = packTree(initialParams, layout);
-  let slots: Record<string, Float32Array> = Object.fromEntries(optimizer.slots.map((s) => [s, new Float32Array(P)]));
+  let slots: Record<string, Float32Array> = Object.fromEntries(
+    optimizer.slots.map((s) => [s, new Float32Array(P)]),
+  );
   let emaBuf: Float32Array | undefined = range ? params.slice(range.start, range.end) : undefined;
   let spare = {
     params: new Float32Array(P),
-    slots: Object.fromEntries(optimizer.slots.map((s) => [s, new Float32Array(P)])) as Record<string, Float32Array>,
+    slots: Object.fromEntries(optimizer.slots.map((s) => [s, new Float32Array(P)])) as Record<
+      string,
+      Float32Array
+    >,
     ema: range ? new Float32Array(range.end - range.start) : undefined,
   };
   let step = 0;
@@ -175,7 +191,9 @@ export async function compileTrainStep(
       const result = await exe.run(feeds, outputs);
       const old = { params, slots, ema: emaBuf };
       params = result.new_params.data as Float32Array;
-      slots = Object.fromEntries(optimizer.slots.map((s) => [s, result[`new_slot_${s}`].data as Float32Array]));
+      slots = Object.fromEntries(
+        optimizer.slots.map((s) => [s, result[`new_slot_${s}`].data as Float32Array]),
+      );
       emaBuf = range ? (result.new_ema.data as Float32Array) : undefined;
       spare = old as typeof spare;
       step++;
@@ -193,7 +211,9 @@ export async function compileTrainStep(
     }),
     setState(state) {
       if (state.params.length !== P) {
-        throw new Error(`state has ${state.params.length} parameters but this model has ${P}; check the config`);
+        throw new Error(
+          `state has ${state.params.length} parameters but this model has ${P}; check the config`,
+        );
       }
       step = state.step;
       params = state.params.slice();

@@ -70,7 +70,10 @@ export function eppsPulley(x: Tensor, opts: EppsPulleyOptions = {}): Tensor {
     [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
     const cf = ops.charFn(ops.transpose(x, perm), t.slice(1)); // [..., K, 2(knots-1)]
     const one = ops.add(ops.mul(ops.slice(cf, -1, 0, 1), 0), 1);
-    re = ops.sub(ops.concat([one, ops.slice(cf, -1, 0, knots - 1)], -1), constant(hostTensor([knots], phi, x.dtype)));
+    re = ops.sub(
+      ops.concat([one, ops.slice(cf, -1, 0, knots - 1)], -1),
+      constant(hostTensor([knots], phi, x.dtype)),
+    );
     const zero = ops.mul(one, 0);
     im = ops.concat([zero, ops.slice(cf, -1, knots - 1, 2 * (knots - 1))], -1);
   } else {
@@ -79,6 +82,12 @@ export function eppsPulley(x: Tensor, opts: EppsPulleyOptions = {}): Tensor {
     im = ops.mean(sin, -3);
   }
   const err = ops.add(ops.mul(re, re), ops.mul(im, im)); // [..., K, knots]
-  const w = constant(hostTensor([knots, 1], weights.map((v) => v * n), x.dtype));
+  const w = constant(
+    hostTensor(
+      [knots, 1],
+      weights.map((v) => v * n),
+      x.dtype,
+    ),
+  );
   return ops.reshape(ops.matmul(err, w), err.shape.slice(0, -1)); // [..., K]
 }

@@ -27,9 +27,12 @@ export function sampleSlices(key: Key, dim: number, numSlices: number): HostTens
  */
 export function sigreg(z: Tensor, slices: Tensor, opts: SigRegOptions = {}): Tensor {
   const { pooled = false, ...ep } = opts;
-  if (z.rank !== 3) throw new Error(`sigreg: z must be [V, N, D] but has shape [${z.shape}]; add a view axis`);
+  if (z.rank !== 3)
+    throw new Error(`sigreg: z must be [V, N, D] but has shape [${z.shape}]; add a view axis`);
   if (slices.shape[0] !== z.shape[2]) {
-    throw new Error(`sigreg: slices [${slices.shape}] must have ${z.shape[2]} rows, the embedding size of z [${z.shape}]`);
+    throw new Error(
+      `sigreg: slices [${slices.shape}] must have ${z.shape[2]} rows, the embedding size of z [${z.shape}]`,
+    );
   }
   let projected = ops.matmul(z, slices); // [V, N, K]
   if (pooled) projected = ops.reshape(projected, [1, -1, slices.shape[1]]); // [1, V*N, K]
@@ -46,7 +49,11 @@ export interface LeJepaOptions extends SigRegOptions {
  * invariance = mean squared distance of each view's embedding to the mean over views. No EMA
  * teacher and no stop-gradient.
  */
-export function lejepaLoss(z: Tensor, slices: Tensor, opts: LeJepaOptions = {}): { loss: Tensor; terms: Record<string, Tensor> } {
+export function lejepaLoss(
+  z: Tensor,
+  slices: Tensor,
+  opts: LeJepaOptions = {},
+): { loss: Tensor; terms: Record<string, Tensor> } {
   const { lambda = 0.05, ...rest } = opts;
   const center = ops.mean(z, 0, true); // [1, N, D]
   const invariance = ops.mean(ops.sub(center, z).square());

@@ -33,4 +33,9 @@ export function timeSimilarity(z: Tensor): Tensor {
 }
 
 /** Coefficients of the PLDM / EB-JEPA two-rooms objective (also the reference workload's). */
-export const VICREG_DEFAULTS = { variance: 16, covariance: 8, timeSimilarity: 12, inverseDynamics: 1 } as const;
+export const VICREG_DEFAULTS = {
+  variance: 16,
+  covariance: 8,
+  timeSimilarity: 12,
+  inverseDynamics: 1,
+} as const;

@@ -20,7 +20,14 @@ export interface AdamWOptions {
 }
 
 export function adamw(opts: AdamWOptions): GraphOptimizer {
-  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01, decayFilter = decayMatrices, clipNorm } = opts;
+  const {
+    beta1 = 0.9,
+    beta2 = 0.999,
+    eps = 1e-8,
+    weightDecay = 0.01,
+    decayFilter = decayMatrices,
+    clipNorm,
+  } = opts;
   const lr = asSchedule(opts.lr);
   return {
     slots: ["m", "v"],

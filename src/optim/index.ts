@@ -2,5 +2,12 @@
 export { type AdamWOptions, adamw } from "./adamw.ts";
 export { clipByGlobalNorm, globalNorm } from "./clip.ts";
 export { type DecayFilter, decayMask, decayMatrices } from "./decay-mask.ts";
-export { asSchedule, constantSchedule, linearSchedule, type Schedule, warmupCosine, type WarmupCosineOptions } from "./schedule.ts";
+export {
+  asSchedule,
+  constantSchedule,
+  linearSchedule,
+  type Schedule,
+  type WarmupCosineOptions,
+  warmupCosine,
+} from "./schedule.ts";
 export { type SgdOptions, sgd } from "./sgd.ts";

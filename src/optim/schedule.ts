@@ -10,7 +10,8 @@ export const constantSchedule =
   (step) =>
     ops.add(ops.mul(step, 0), value);
 
-export const asSchedule = (v: number | Schedule): Schedule => (typeof v === "number" ? constantSchedule(v) : v);
+export const asSchedule = (v: number | Schedule): Schedule =>
+  typeof v === "number" ? constantSchedule(v) : v;
 
 export interface WarmupCosineOptions {
   peak: number;
@@ -23,11 +24,15 @@ export interface WarmupCosineOptions {
 /** Linear warmup from 0 to `peak` over `warmupSteps`, then cosine decay to `final` at `totalSteps`. */
 export function warmupCosine(opts: WarmupCosineOptions): Schedule {
   const { peak, warmupSteps, totalSteps, final = 0 } = opts;
-  if (totalSteps <= warmupSteps) throw new Error(`warmupCosine: totalSteps ${totalSteps} must exceed warmupSteps ${warmupSteps}`);
+  if (totalSteps <= warmupSteps)
+    throw new Error(`warmupCosine: totalSteps ${totalSteps} must exceed warmupSteps ${warmupSteps}`);
   return (step) => {
     const warm = ops.mul(step, peak / Math.max(warmupSteps, 1));
     const progress = ops.minimum(ops.div(ops.sub(step, warmupSteps), totalSteps - warmupSteps), 1);
-    const cosine = ops.add(ops.mul(ops.add(ops.cos(ops.mul(progress, Math.PI)), 1), 0.5 * (peak - final)), final);
+    const cosine = ops.add(
+      ops.mul(ops.add(ops.cos(ops.mul(progress, Math.PI)), 1), 0.5 * (peak - final)),
+      final,
+    );
     return ops.where(ops.lessEqual(step, warmupSteps), warm, cosine);
   };
 }

@@ -23,11 +23,16 @@ export function sgd(opts: SgdOptions): GraphOptimizer {
       else norm = globalNorm(grads);
       if (weightDecay > 0) g = ops.add(g, ops.mul(params, weightDecay));
       const rate = lr(step);
-      if (momentum === 0) return { params: ops.sub(params, ops.mul(g, rate)), state: {}, terms: { grad_norm: norm } };
+      if (momentum === 0)
+        return { params: ops.sub(params, ops.mul(g, rate)), state: {}, terms: { grad_norm: norm } };
       // torch starts the buffer at g on the first step; a zero buffer gives mu*0 + g, the same.
       const buf = ops.add(ops.mul(state.momentum, momentum), g);
       const direction = nesterov ? ops.add(g, ops.mul(buf, momentum)) : buf;
-      return { params: ops.sub(params, ops.mul(direction, rate)), state: { momentum: buf }, terms: { grad_norm: norm } };
+      return {
+        params: ops.sub(params, ops.mul(direction, rate)),
+        state: { momentum: buf },
+        terms: { grad_norm: norm },
+      };
     },
   };
 }

@@ -1,2 +1,3 @@
-// Public face of src/train (see DESIGN.md).
-export {};
+// Public face of src/train (browser-safe part): collapse monitors. The loop and checkpoints
+// write files and live in ./node.ts.
+export { type CollapseStats, collapseStats, covariance, symmetricEigenvalues } from "./collapse.ts";

@@ -78,7 +78,12 @@ export function initWorldModel(key: Key, config: WorldModelConfig): WorldModelPa
   const encoder =
     enc.kind === "conv"
       ? initConvEncoder(ke, { ...encoderShape(config), channels: enc.channels })
-      : initImpalaCnn(ke, { ...encoderShape(config), channels: enc.channels, blocksPerStage: enc.blocksPerStage, finalNorm: true });
+      : initImpalaCnn(ke, {
+          ...encoderShape(config),
+          channels: enc.channels,
+          blocksPerStage: enc.blocksPerStage,
+          finalNorm: true,
+        });
   const predictor =
     config.predictor.kind === "mlp"
       ? initMlp(kp, predictorMlp(config))
@@ -92,7 +97,10 @@ export function initWorldModel(key: Key, config: WorldModelConfig): WorldModelPa
 export function encode(params: WorldModelParams<Tensor>, obs: Tensor, config: WorldModelConfig): Tensor {
   const enc = config.encoder;
   return enc.kind === "conv"
-    ? convEncoder(params.encoder as ConvEncoderParams<Tensor>, obs, { ...encoderShape(config), channels: enc.channels })
+    ? convEncoder(params.encoder as ConvEncoderParams<Tensor>, obs, {
+        ...encoderShape(config),
+        channels: enc.channels,
+      })
     : impalaCnn(params.encoder as ImpalaCnnParams<Tensor>, obs, {
         ...encoderShape(config),
         channels: enc.channels,
@@ -102,17 +110,34 @@ export function encode(params: WorldModelParams<Tensor>, obs: Tensor, config: Wo
 }
 
 /** One predictor step: z [B, D], a [B, A] -> z' [B, D]. */
-export function predict(params: WorldModelParams<Tensor>, z: Tensor, a: Tensor, config: WorldModelConfig): Tensor {
+export function predict(
+  params: WorldModelParams<Tensor>,
+  z: Tensor,
+  a: Tensor,
+  config: WorldModelConfig,
+): Tensor {
   if (config.predictor.kind === "mlp") {
-    return ops.add(z, mlp(params.predictor as MlpParams<Tensor>, ops.concat([z, a], -1), predictorMlp(config)));
+    return ops.add(
+      z,
+      mlp(params.predictor as MlpParams<Tensor>, ops.concat([z, a], -1), predictorMlp(config)),
+    );
   }
-  return gruCell(params.predictor as GruCellParams<Tensor>, a, z, { inDim: config.actionDim, hiddenDim: config.embedDim });
+  return gruCell(params.predictor as GruCellParams<Tensor>, a, z, {
+    inDim: config.actionDim,
+    hiddenDim: config.embedDim,
+  });
 }
 
 /** Autoregressive rollout: z0 [B, D] and actions [B, H, A] -> predicted embeddings [B, H, D]. */
-export function rollout(params: WorldModelParams<Tensor>, z0: Tensor, actions: Tensor, config: WorldModelConfig): Tensor {
+export function rollout(
+  params: WorldModelParams<Tensor>,
+  z0: Tensor,
+  actions: Tensor,
+  config: WorldModelConfig,
+): Tensor {
   const [b, h, a] = actions.shape;
-  if (a !== config.actionDim) throw new Error(`rollout: actions [${actions.shape}] must have ${config.actionDim} per step`);
+  if (a !== config.actionDim)
+    throw new Error(`rollout: actions [${actions.shape}] must have ${config.actionDim} per step`);
   const steps: Tensor[] = [];
   let z = z0;
   for (let t = 0; t < h; t++) {
@@ -123,13 +148,22 @@ export function rollout(params: WorldModelParams<Tensor>, z0: Tensor, actions: T
 }
 
 /** The inverse-dynamics head: (z_t, z_{t+1}) [..., D] each -> predicted a_t [..., A]. */
-export function inverseDynamics(params: WorldModelParams<Tensor>, z: Tensor, next: Tensor, config: WorldModelConfig): Tensor {
+export function inverseDynamics(
+  params: WorldModelParams<Tensor>,
+  z: Tensor,
+  next: Tensor,
+  config: WorldModelConfig,
+): Tensor {
   if (!params.inverseDynamics) throw new Error("inverseDynamics: the config has no inverseDynamicsHidden");
   return mlp(params.inverseDynamics, ops.concat([z, next], -1), idmMlp(config));
 }
 
 /** Embeds a clip: observations [B, L, C, H, W] -> [B, L, D]. */
-export function encodeClip(params: WorldModelParams<Tensor>, observations: Tensor, config: WorldModelConfig): Tensor {
+export function encodeClip(
+  params: WorldModelParams<Tensor>,
+  observations: Tensor,
+  config: WorldModelConfig,
+): Tensor {
   const [b, l, ...frame] = observations.shape;
   const z = encode(params, ops.reshape(observations, [b * l, ...frame]), config); // [B*L, D]
   return ops.reshape(z, [b, l, config.embedDim]);

@@ -23,7 +23,8 @@ export interface Fixture {
 
 export function loadFixture(name: string): Fixture {
   const path = join(fixturesDir, `${name}.json`);
-  if (!existsSync(path)) throw new Error(`fixture ${path} is missing: the golden fixtures live in ../shared/fixtures`);
+  if (!existsSync(path))
+    throw new Error(`fixture ${path} is missing: the golden fixtures live in ../shared/fixtures`);
   return JSON.parse(readFileSync(path, "utf8")) as Fixture;
 }
 
@@ -32,7 +33,8 @@ export const asHost = (t: RawTensor, dtype: "float32" | "float64" = "float32"): 
 
 /** max |a - b| / max(max |b|, 1e-12): one number per comparison, robust to tiny entries. */
 export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
+  if (actual.length !== expected.length)
+    throw new Error(`length ${actual.length} vs expected ${expected.length}`);
   let diff = 0;
   let scale = 1e-12;
   for (let i = 0; i < expected.length; i++) {
