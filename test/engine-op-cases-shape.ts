@@ -7,6 +7,17 @@ const REDUCE_AXES: (number | number[] | undefined)[] = [undefined, 0, 1, -1, [0,
 
 export const shapeCases: OpCase[] = [
   {
+    name: "topK largest and smallest along an axis, with indices (no gradient)",
+    ops: ["topK"],
+    inputs: { x: { shape: [3, 5] } },
+    fn: ({ x }) => {
+      const small = ops.topK(x, 2, { axis: 1, largest: false });
+      const large = ops.topK(x, 3, { axis: 0, largest: true });
+      return [small.values, small.indices, large.values, large.indices];
+    },
+    wrt: [],
+  },
+  {
     name: "reshape with -1 and to a scalar",
     ops: ["reshape"],
     inputs: { x: { shape: [2, 3, 4] }, s: { shape: [1, 1] } },

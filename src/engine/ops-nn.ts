@@ -252,9 +252,10 @@ defineOp({
       l.node("Erf", [d], [e]);
       l.node("Add", [e, l.scalar(1, dt)], [inner]);
     }
-    const xi = l.fresh();
-    l.node("Mul", [x, inner], [xi]);
-    l.node("Mul", [xi, l.scalar(0.5, dt)], [y]);
+    // (x * 0.5) * inner is the order ONNX Runtime's FastGelu/Gelu fusion matches.
+    const half = l.fresh();
+    l.node("Mul", [x, l.scalar(0.5, dt)], [half]);
+    l.node("Mul", [half, inner], [y]);
   },
   evaluate([x], node) {
     const out = ndarray([...x.shape], x.dtype);

@@ -1,3 +1,4 @@
 // Public face of src/train (browser-safe part): collapse monitors. The loop and checkpoints
 // write files and live in ./node.ts.
 export { type CollapseStats, collapseStats, covariance, symmetricEigenvalues } from "./collapse.ts";
+export { buildWorldModelRun, getPreset, PRESETS, quickPreset, type WorldModelPreset } from "./presets.ts";

@@ -1,0 +1,140 @@
+// Protocol P1 (PROTOCOLS.md): two-rooms navigation from pixels. For each episode seed:
+//   1. sample a layout, a start and a goal in the other room (the agent must find the door);
+//   2. embed the goal image once;
+//   3. MPC: embed the current frame, plan `horizon` actions with CEM in latent space, execute
+//      `executeSteps` of them, replan, until success or the 200-step budget;
+//   4. success when the final distance to the goal is under 4.5 px (at 65 px, scaled).
+import { foldIn, keyFromSeed } from "../engine/index.ts";
+import { P1_BUDGET, sampleEvalEpisode, TwoRooms, twoRoomsSuccess } from "../envs/index.ts";
+import { cem, mpc } from "../planners/index.ts";
+import type { LatentWorld } from "./latent-planner.ts";
+import { wilsonInterval } from "./stats.ts";
+
+export interface P1Settings {
+  episodes: number;
+  seed: number;
+  budget: number;
+  horizon: number;
+  population: number;
+  iterations: number;
+  elites: number;
+  executeSteps: number;
+  imageSize: number;
+  planner: "cem";
+}
+
+export const P1_DEFAULTS: P1Settings = {
+  episodes: 50,
+  seed: 0,
+  budget: P1_BUDGET,
+  horizon: 40,
+  population: 200,
+  iterations: 10,
+  elites: 20,
+  executeSteps: 10,
+  imageSize: 64,
+  planner: "cem",
+};
+
+export interface P1Episode {
+  seed: number;
+  success: boolean;
+  steps: number;
+  finalDistance: number;
+  start: number[];
+  goal: number[];
+  /** Agent positions after every executed step. */
+  path: number[][];
+  goalObservation: Uint8Array;
+  startObservation: Uint8Array;
+  finalObservation: Uint8Array;
+}
+
+export interface P1Report {
+  protocol: "p1-two-rooms";
+  settings: P1Settings;
+  seeds: number[];
+  metrics: { success: number; mean_final_distance: number; mean_steps: number };
+  ci95: { success: [number, number] };
+  reference: { source: string; success: number; interval: [number, number] };
+  episodes: P1Episode[];
+}
+
+export async function evaluateP1(
+  world: LatentWorld,
+  settings: Partial<P1Settings> = {},
+  onEpisode?: (done: number, episode: P1Episode) => void,
+): Promise<P1Report> {
+  const s = { ...P1_DEFAULTS, ...settings };
+  const episodes: P1Episode[] = [];
+  const scale = s.imageSize / 65;
+  for (let e = 0; e < s.episodes; e++) {
+    const seed = s.seed * 100_000 + e;
+    const ep = sampleEvalEpisode(seed, { size: s.imageSize });
+    const env = new TwoRooms({ size: s.imageSize });
+    env.reset({ seed });
+    env.setState(ep.start);
+    const goalZ = await world.embed(ep.goalObservation);
+    let observation = env.render();
+    const path: number[][] = [];
+    const result = await mpc(
+      foldIn(keyFromSeed(s.seed), e),
+      (key, cost, warm) =>
+        cem(key, cost, {
+          horizon: s.horizon,
+          actionDim: 2,
+          population: s.population,
+          iterations: s.iterations,
+          elites: s.elites,
+          low: -2.45 * scale,
+          high: 2.45 * scale,
+          initMean: warm ?? 0,
+          initStd: 1.5 * scale,
+        }),
+      {
+        actionDim: 2,
+        executeSteps: s.executeSteps,
+        budget: s.budget,
+        costFor: async () => world.costFor(await world.embed(observation), goalZ),
+        step(actions) {
+          for (let k = 0; k < actions.length / 2; k++) {
+            observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
+            const st = env.getState();
+            path.push([st[0], st[1]]);
+            if (twoRoomsSuccess(st, ep.goal, s.imageSize)) return true;
+          }
+          return false;
+        },
+      },
+    );
+    const final = env.getState();
+    const episode: P1Episode = {
+      seed,
+      success: twoRoomsSuccess(final, ep.goal, s.imageSize),
+      steps: result.steps,
+      finalDistance: Math.hypot(final[0] - ep.goal[0], final[1] - ep.goal[1]),
+      start: Array.from(ep.start),
+      goal: Array.from(ep.goal),
+      path,
+      goalObservation: ep.goalObservation,
+      startObservation: ep.startObservation,
+      finalObservation: observation,
+    };
+    episodes.push(episode);
+    onEpisode?.(e + 1, episode);
+  }
+  const k = episodes.filter((e) => e.success).length;
+  return {
+    protocol: "p1-two-rooms",
+    settings: s,
+    seeds: episodes.map((e) => e.seed),
+    metrics: {
+      success: k / episodes.length,
+      mean_final_distance: episodes.reduce((a, e) => a + e.finalDistance, 0) / episodes.length,
+      mean_steps: episodes.reduce((a, e) => a + e.steps, 0) / episodes.length,
+    },
+    ci95: { success: wilsonInterval(k, episodes.length) },
+    reference: { source: "EB-JEPA (CEM, horizon 90, 200 samples, 20 iterations), PROTOCOLS.md P1", success: 0.96, interval: [0.94, 0.98] },
+    episodes,
+  };
+}
