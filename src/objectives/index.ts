@@ -4,3 +4,5 @@ export { type LeJepaOptions, lejepaLoss, type SigRegOptions, sampleSlices, sigre
 export { normalizeLast, smoothL1 } from "./smooth-l1.ts";
 export { covariancePenalty, timeSimilarity, VICREG_DEFAULTS, varianceHinge } from "./vicreg.ts";
 export { type LatentDynamics, type WorldModelLossConfig, worldModelLoss } from "./world-model-loss.ts";
+export { type WhiteningOptions, whiteningPenalty } from "./whitening.ts";
+export { gaussianInfoNce, type InfoNceOptions } from "./infonce.ts";
