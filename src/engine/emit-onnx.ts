@@ -145,6 +145,16 @@ export function lowerGraph(
       outNames,
     );
   }
+  // Every node input must be defined before use (a lowering bug otherwise; say which op).
+  const defined = new Set<string>([...traced.graph.inputs.map((t) => t.node.attrs.name as string)]);
+  for (const init of initializers) defined.add(init.name as string);
+  for (const n of nodes) {
+    for (const i of n.input as string[]) {
+      if (i && !defined.has(i))
+        throw new Error(`ONNX lowering: ${n.name as string} reads ${i} before it is defined`);
+    }
+    for (const o of n.output as string[]) defined.add(o);
+  }
   // Outputs that are graph inputs, or a second name for one tensor, need a copy.
   for (const [name, t] of Object.entries(traced.outputs)) {
     if (names.get(t.id) !== name) l.node("Identity", [names.get(t.id)!], [name]);

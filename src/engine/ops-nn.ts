@@ -252,10 +252,12 @@ defineOp({
       l.node("Erf", [d], [e]);
       l.node("Add", [e, l.scalar(1, dt)], [inner]);
     }
-    // (x * 0.5) * inner is the order ONNX Runtime's FastGelu/Gelu fusion matches.
-    const half = l.fresh();
-    l.node("Mul", [x, l.scalar(0.5, dt)], [half]);
-    l.node("Mul", [half, inner], [y]);
+    // Not (x * 0.5) * inner: ONNX Runtime 1.30's FastGelu fusion matches that order and then
+    // produces an invalid graph when x also feeds the backward pass ("Node input ... is not a
+    // graph input"), so training graphs must not use it.
+    const xi = l.fresh();
+    l.node("Mul", [x, inner], [xi]);
+    l.node("Mul", [xi, l.scalar(0.5, dt)], [y]);
   },
   evaluate([x], node) {
     const out = ndarray([...x.shape], x.dtype);

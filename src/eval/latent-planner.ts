@@ -1,8 +1,17 @@
 // A trained world model as a planner's world: compiled graphs that embed one observation and
 // score a population of action sequences by the distance of their predicted final embedding
 // to a goal embedding. Parameters are baked into the graphs as constants.
-import { type Backend, compile, constant, type HostTensor, hostTensor, mapTree, type Tensor, type Tree } from "../engine/index.ts";
-import { compileRolloutCost, type CostFn } from "../planners/index.ts";
+import {
+  type Backend,
+  compile,
+  constant,
+  type HostTensor,
+  hostTensor,
+  mapTree,
+  type Tensor,
+  type Tree,
+} from "../engine/index.ts";
+import { type CostFn, compileRolloutCost } from "../planners/index.ts";
 import { encode, predict, type WorldModelConfig, type WorldModelParams } from "../world/index.ts";
 
 export interface LatentPlannerOptions {
@@ -25,7 +34,11 @@ export async function compileLatentWorld(
   const { population, horizon, backend } = opts;
   const constants = () => mapTree(params, (t) => constant(t)) as unknown as WorldModelParams<Tensor>;
   const [c, h, w] = config.observation;
-  const encoder = await compile((i) => encode(constants(), i.obs, config), { obs: { shape: [1, c, h, w] } }, backend);
+  const encoder = await compile(
+    (i) => encode(constants(), i.obs, config),
+    { obs: { shape: [1, c, h, w] } },
+    backend,
+  );
   let inGraph: WorldModelParams<Tensor> | undefined;
   const cost = await compileRolloutCost(
     (z, a) => {
@@ -36,7 +49,10 @@ export async function compileLatentWorld(
   );
   return {
     async embed(observation) {
-      const x = hostTensor([1, c, h, w], Float32Array.from(observation, (v) => v / 255));
+      const x = hostTensor(
+        [1, c, h, w],
+        Float32Array.from(observation, (v) => v / 255),
+      );
       return (await encoder.run({ obs: x })).output.data as Float32Array;
     },
     costFor: (z0, goal) => cost.costFor(z0, goal),

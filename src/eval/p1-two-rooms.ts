@@ -134,7 +134,11 @@ export async function evaluateP1(
       mean_steps: episodes.reduce((a, e) => a + e.steps, 0) / episodes.length,
     },
     ci95: { success: wilsonInterval(k, episodes.length) },
-    reference: { source: "EB-JEPA (CEM, horizon 90, 200 samples, 20 iterations), PROTOCOLS.md P1", success: 0.96, interval: [0.94, 0.98] },
+    reference: {
+      source: "EB-JEPA (CEM, horizon 90, 200 samples, 20 iterations), PROTOCOLS.md P1",
+      success: 0.96,
+      interval: [0.94, 0.98],
+    },
     episodes,
   };
 }

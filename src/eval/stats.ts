@@ -10,4 +10,5 @@ export function wilsonInterval(k: number, n: number, z = 1.959964): [number, num
   return [Math.max(0, center - half), Math.min(1, center + half)];
 }
 
-export const meanOf = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+export const meanOf = (xs: readonly number[]): number =>
+  xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
