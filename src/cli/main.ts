@@ -7,6 +7,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   collect: async () => (await import("./collect.ts")).command,
   render: async () => (await import("./render.ts")).command,
   inspect: async () => (await import("./inspect.ts")).command,
+  train: async () => (await import("./train.ts")).command,
   demo: async () => (await import("./demo.ts")).command,
 };
 

@@ -1,10 +1,30 @@
 // Named training presets: everything a run needs (data, model, objective, optimizer, steps),
 // sized to train in minutes on 2 cores. A preset is plain data; `buildWorldModelRun` wires it.
-import { type HostTensor, hostTensor, keyFromSeed, type Tensor } from "../engine/index.ts";
+
 import { sampleClips, type TrajectoryDataset } from "../data/index.ts";
-import { type WorldModelLossConfig, worldModelLoss } from "../objectives/index.ts";
+import {
+  type Backend,
+  type Compiled,
+  compile,
+  foldIn,
+  type HostTensor,
+  hostTensor,
+  keyFromSeed,
+  layoutOf,
+  packTree,
+  type Tensor,
+  type Tree,
+  unpackSymbolic,
+} from "../engine/index.ts";
+import { sampleSlices, type WorldModelLossConfig, worldModelLoss } from "../objectives/index.ts";
 import { adamw, warmupCosine } from "../optim/index.ts";
-import { initWorldModel, latentDynamics, type WorldModelConfig, type WorldModelParams } from "../world/index.ts";
+import {
+  encode,
+  initWorldModel,
+  latentDynamics,
+  type WorldModelConfig,
+  type WorldModelParams,
+} from "../world/index.ts";
 import type { TrainSpec } from "./trainer.ts";
 
 export interface WorldModelPreset {
@@ -13,14 +33,26 @@ export interface WorldModelPreset {
   env: { name: string; options: Record<string, unknown> };
   data: { episodes: number; steps: number; seed: number; policy: string };
   model: WorldModelConfig;
-  loss: WorldModelLossConfig;
-  train: { steps: number; batch: number; clipLength: number; lr: number; warmupSteps: number; weightDecay: number; seed: number };
+  /** The objective; `numSlices` is K, the SIGReg directions drawn per step (regularizer "sigreg"). */
+  loss: WorldModelLossConfig & { numSlices?: number };
+  train: {
+    steps: number;
+    batch: number;
+    clipLength: number;
+    lr: number;
+    warmupSteps: number;
+    weightDecay: number;
+    seed: number;
+    /** Actions are multiplied by this before the model sees them (push-t's are arena units). */
+    actionScale?: number;
+  };
 }
 
 export const PRESETS: Record<string, WorldModelPreset> = {
   "two-rooms-vicreg": {
     name: "two-rooms-vicreg",
-    description: "P1 two-rooms world model: conv encoder, residual MLP predictor, VICReg + time similarity + inverse dynamics (PLDM / EB-JEPA)",
+    description:
+      "P1 two-rooms world model: conv encoder, residual MLP predictor, VICReg + time similarity + inverse dynamics (PLDM / EB-JEPA)",
     env: { name: "two-rooms", options: {} },
     data: { episodes: 1000, steps: 16, seed: 1, policy: "explore" },
     model: {
@@ -33,6 +65,43 @@ export const PRESETS: Record<string, WorldModelPreset> = {
     },
     loss: { regularizer: "vicreg" },
     train: { steps: 1500, batch: 32, clipLength: 17, lr: 1e-3, warmupSteps: 50, weightDecay: 1e-5, seed: 0 },
+  },
+};
+
+// The same world model with SIGReg (LeJEPA) in place of VICReg's variance + covariance terms;
+// copied from two-rooms-vicreg at load, so it follows that preset's tuning.
+PRESETS["two-rooms-sigreg"] = {
+  ...PRESETS["two-rooms-vicreg"],
+  name: "two-rooms-sigreg",
+  description: "P1 two-rooms world model as two-rooms-vicreg, with SIGReg (LeJEPA) as the anti-collapse term",
+  loss: { regularizer: "sigreg", sigreg: 1, numSlices: 64 },
+};
+
+PRESETS["push-t"] = {
+  name: "push-t",
+  description:
+    "push-t world model from 32 px frames: conv encoder, residual MLP predictor, VICReg (PLDM-style terms)",
+  env: { name: "push-t", options: { size: 32 } },
+  data: { episodes: 300, steps: 16, seed: 1, policy: "explore" },
+  model: {
+    observation: [3, 32, 32],
+    actionDim: 2,
+    embedDim: 32,
+    encoder: { kind: "conv", channels: [16, 32, 32] },
+    predictor: { kind: "mlp", hidden: 128, layers: 2 },
+    inverseDynamicsHidden: 64,
+  },
+  loss: { regularizer: "vicreg" },
+  // Actions are pusher targets in a 512-unit arena; 1/512 brings them to [0, 1].
+  train: {
+    steps: 600,
+    batch: 16,
+    clipLength: 9,
+    lr: 1e-3,
+    warmupSteps: 30,
+    weightDecay: 1e-5,
+    seed: 0,
+    actionScale: 1 / 512,
   },
 };
 
@@ -52,25 +121,87 @@ export function getPreset(name: string): WorldModelPreset {
   return p;
 }
 
-/** The TrainSpec of a world-model preset over a dataset (batches are a pure function of the step). */
-export function buildWorldModelRun(preset: WorldModelPreset, data: TrajectoryDataset): TrainSpec {
+export interface WorldModelRunOptions {
+  /** Compiles the collapse monitors' probe (embeddings of a fixed batch of frames) on it. */
+  backend?: Backend;
+  /** Frames in the probe batch (default 128: enough for a stable rank estimate at D <= 64). */
+  probeFrames?: number;
+}
+
+// Stream ids folded into the run seed, so batches, slices and the probe never share bits.
+const SLICES_STREAM = 0x511ce5;
+const PROBE_SEED_OFFSET = 101;
+
+/**
+ * The TrainSpec of a world-model preset over a dataset. Batches are a pure function of the
+ * step (clips from sampleClips, SIGReg slices from foldIn(key, step)), so a resumed run sees
+ * the same batches as an uninterrupted one.
+ */
+export function buildWorldModelRun(
+  preset: WorldModelPreset,
+  data: TrajectoryDataset,
+  opts: WorldModelRunOptions = {},
+): TrainSpec {
+  const { backend, probeFrames = 128 } = opts;
   const { model, loss, train } = preset;
-  const { batch: B, clipLength: L } = train;
+  const { batch: B, clipLength: L, actionScale = 1 } = train;
   const [c, h, w] = model.observation;
+  const A = model.actionDim;
+  const numSlices = loss.numSlices ?? 64;
+  const sigreg = loss.regularizer === "sigreg";
+  const sliceKey = foldIn(keyFromSeed(train.seed), SLICES_STREAM);
+  const params = initWorldModel(keyFromSeed(train.seed), model) as unknown as Tree<HostTensor>;
+  const batchSpec: TrainSpec["batchSpec"] = {
+    observations: { shape: [B, L, c, h, w] },
+    actions: { shape: [B, L - 1, A] },
+  };
+  if (sigreg) batchSpec.slices = { shape: [model.embedDim, numSlices] };
+
+  let probe: TrainSpec["probe"];
+  if (backend) {
+    const layout = layoutOf(params);
+    const clips = sampleClips(data, {
+      seed: train.seed + PROBE_SEED_OFFSET,
+      step: 0,
+      batch: probeFrames,
+      length: 1,
+    });
+    const frames = hostTensor([probeFrames, c, h, w], clips.observations);
+    let embed: Compiled | undefined;
+    probe = async (current) => {
+      embed ??= await compile(
+        (i) =>
+          encode(
+            unpackSymbolic(i.params, layout, params) as unknown as WorldModelParams<Tensor>,
+            i.frames,
+            model,
+          ),
+        { params: { shape: [layout.total] }, frames: { shape: [probeFrames, c, h, w] } },
+        backend,
+      );
+      const out = await embed.run({ params: hostTensor([layout.total], packTree(current, layout)), frames });
+      return { data: Float32Array.from(out.output.data as Float32Array), n: probeFrames, d: model.embedDim };
+    };
+  }
   return {
-    params: initWorldModel(keyFromSeed(train.seed), model) as unknown as TrainSpec["params"],
-    loss: (p, batch) => worldModelLoss(latentDynamics(p as unknown as WorldModelParams<Tensor>, model), batch, loss),
+    params,
+    loss: (p, batch) =>
+      worldModelLoss(latentDynamics(p as unknown as WorldModelParams<Tensor>, model), batch, loss),
     optimizer: adamw({
       lr: warmupCosine({ peak: train.lr, warmupSteps: train.warmupSteps, totalSteps: train.steps }),
       weightDecay: train.weightDecay,
     }),
-    batchSpec: { observations: { shape: [B, L, c, h, w] }, actions: { shape: [B, L - 1, model.actionDim] } },
+    batchSpec,
     batch(step): Record<string, HostTensor> {
       const clips = sampleClips(data, { seed: train.seed + 7, step, batch: B, length: L });
-      return {
+      if (actionScale !== 1) for (let k = 0; k < clips.actions.length; k++) clips.actions[k] *= actionScale;
+      const out: Record<string, HostTensor> = {
         observations: hostTensor([B, L, c, h, w], clips.observations),
-        actions: hostTensor([B, L - 1, model.actionDim], clips.actions),
+        actions: hostTensor([B, L - 1, A], clips.actions),
       };
+      if (sigreg) out.slices = sampleSlices(foldIn(sliceKey, step), model.embedDim, numSlices);
+      return out;
     },
+    probe,
   };
 }

@@ -130,7 +130,7 @@ export async function train(spec: TrainSpec, opts: TrainOptions): Promise<TrainR
         .split("\n")
         .filter(Boolean)
         .map((l) => JSON.parse(l) as LogRecord)
-        .filter((r) => r.step < last);
+        .filter((r) => r.step <= last); // a record's step counts the steps done before it
       writeFileAtomic(metricsPath, history.map((r) => `${JSON.stringify(r)}\n`).join(""));
     }
   } else if (metricsPath) {
