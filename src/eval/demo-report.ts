@@ -35,9 +35,10 @@ function episodeCard(e: P1Episode, size: number): string {
   const goal = `<circle cx="${e.goal[0] * scale}" cy="${e.goal[1] * scale}" r="4" fill="none" stroke="#d62728" stroke-width="2"/>`;
   const img = (uri: string, label: string) =>
     `<figure><img src="${uri}" width="128" height="128"><figcaption>${label}</figcaption></figure>`;
+  const startUri = frameUri(e.startObservation, size);
   return `<div class="card ${e.success ? "ok" : "fail"}"><div class="frames">
-${img(frameUri(e.startObservation, size), "start")}${img(frameUri(e.goalObservation, size), "goal")}${img(frameUri(e.finalObservation, size), `end (${e.steps} steps)`)}
-<figure><svg width="128" height="128" style="background:#111"><polyline fill="none" stroke="#ffbf00" stroke-width="1.5" points="${path}"/>${start}${goal}</svg><figcaption>path</figcaption></figure>
+${img(startUri, "start")}${img(frameUri(e.goalObservation, size), "goal")}${img(frameUri(e.finalObservation, size), `end (${e.steps} steps)`)}
+<figure><svg width="128" height="128"><image href="${startUri}" width="128" height="128" style="image-rendering:pixelated"/><polyline fill="none" stroke="#ffbf00" stroke-width="1.5" points="${path}"/>${start}${goal}</svg><figcaption>path</figcaption></figure>
 </div><div>seed ${e.seed}: <b>${e.success ? "success" : "failure"}</b>, final distance ${e.finalDistance.toFixed(1)} px</div></div>`;
 }
 
