@@ -15,6 +15,7 @@ import {
   type GraphOptimizer,
   type HostTensor,
   type InputSpec,
+  isHostTensor,
   type LossFn,
   type TrainStep,
   type Tree,
@@ -95,6 +96,19 @@ function monitorDirections(d: number, k = 16): Float64Array {
   return out;
 }
 
+/** Path of the first parameter leaf holding a NaN or an infinity, if any. */
+function firstNonFinite(tree: Tree<HostTensor>, path = ""): string | undefined {
+  if (isHostTensor(tree)) {
+    for (const v of tree.data as Float32Array) if (!Number.isFinite(v)) return path || "(root)";
+    return undefined;
+  }
+  for (const [k, sub] of Object.entries(tree as Record<string, Tree<HostTensor>>)) {
+    const found = firstNonFinite(sub, path ? `${path}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 export async function train(spec: TrainSpec, opts: TrainOptions): Promise<TrainResult> {
   const {
     steps,
@@ -149,12 +163,19 @@ export async function train(spec: TrainSpec, opts: TrainOptions): Promise<TrainR
   while (trainStep.step < steps) {
     const step = trainStep.step;
     const { loss, terms } = await trainStep.run(spec.batch(step));
-    for (const [name, v] of Object.entries({ loss, ...terms })) {
+    // Terms first, so the message names the term that went non-finite rather than their sum.
+    for (const [name, v] of [...Object.entries(terms), ["loss", loss] as const]) {
       if (!Number.isFinite(v)) {
         throw new TrainingDiverged(
           `training diverged at step ${step}: ${name === "loss" ? "the loss" : `loss term "${name}"`} is ${v}; the last checkpoint is intact (lower the learning rate or check the data)`,
         );
       }
+    }
+    const badParam = firstNonFinite(trainStep.params());
+    if (badParam) {
+      throw new TrainingDiverged(
+        `training diverged at step ${step}: parameter ${badParam} became non-finite (the loss was ${loss}); the last checkpoint is intact (lower the learning rate or clip gradients)`,
+      );
     }
     const done = trainStep.step;
     const monitorDue = monitorEvery > 0 && spec.probe && (done % monitorEvery === 0 || done === steps);
