@@ -8,12 +8,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { median, timed, type Workload } from "./timing.ts";
 import { cemPlan, cemPlanUnfused } from "./workloads/cem-plan.ts";
+import { collectTwoRooms } from "./workloads/collect-two-rooms.ts";
 import { predictorBatch } from "./workloads/predictor-batch.ts";
 import { sigregStep } from "./workloads/sigreg-step.ts";
 import { vitStep } from "./workloads/vit-step.ts";
 import { worldModelStep } from "./workloads/world-model-step.ts";
 
 const WORKLOADS: Workload[] = [
+  collectTwoRooms,
   vitStep,
   predictorBatch,
   worldModelStep,
@@ -73,11 +75,11 @@ for (const w of selected) {
   const referenceName = w.name.replace(/_recurrence$/, "");
   for (let r = 0; r < rounds; r++) {
     // Alternate the two in the same process tree, so drift on a shared machine hits both.
-    if (haveTorch) {
+    if (haveTorch && w.reference !== false) {
       const t = torchBlock(referenceName, reps);
       if (t !== null) theirs.push(t);
     }
-    const block = await timed(run, reps * (w.repsScale ?? 1));
+    const block = await timed(run, w.fixedReps ?? reps * (w.repsScale ?? 1), w.fixedReps ? 1 : 2);
     ours.push(...block.samples);
   }
   await release();
@@ -92,6 +94,7 @@ for (const w of selected) {
     jepa_max_ms: Number(Math.max(...ours).toFixed(3)),
     torch_block_medians_ms: theirs.map((v) => Number(v.toFixed(3))),
     reps: ours.length,
+    ...(w.units ? { [`${w.units.name}_per_second`]: Math.round(w.units.perRun / (jepa / 1000)) } : {}),
   };
   results.push(row);
   if (values.json) console.log(JSON.stringify(row));
@@ -99,7 +102,7 @@ for (const w of selected) {
     const ratio = row.ratio === null ? "   n/a" : row.ratio.toFixed(2).padStart(6);
     const spread = `[${row.jepa_min_ms.toFixed(2)}, ${row.jepa_max_ms.toFixed(2)}]`;
     console.log(
-      `${w.name.padEnd(22)} jepa ${jepa.toFixed(2).padStart(9)} ms ${spread.padEnd(20)} torch ${torch === null ? "     n/a" : `${torch.toFixed(2).padStart(8)} ms`}  ratio ${ratio}`,
+      `${w.name.padEnd(22)} jepa ${jepa.toFixed(2).padStart(9)} ms ${spread.padEnd(20)} torch ${torch === null ? "     n/a" : `${torch.toFixed(2).padStart(8)} ms`}  ratio ${ratio}${w.units ? `  (${Math.round(w.units.perRun / (jepa / 1000))} ${w.units.name}/s)` : ""}`,
     );
   }
 }

@@ -37,5 +37,11 @@ export interface Workload {
   name: string;
   /** Calls of `run` per timed rep block relative to the reference (predictor_batch uses 20x). */
   repsScale?: number;
+  /** Timed calls per round regardless of --reps (slow workloads). */
+  fixedReps?: number;
+  /** false: there is no PyTorch counterpart in ../shared/reference/workloads.py. */
+  reference?: boolean;
+  /** Work items per call, to report a rate (e.g. frames per second). */
+  units?: { name: string; perRun: number };
   setup(): Promise<{ run: () => Promise<unknown>; release(): Promise<void> }>;
 }
