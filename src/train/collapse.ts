@@ -96,7 +96,12 @@ export function collapseStats(
   const stds = Array.from({ length: d }, (_, j) => Math.sqrt(Math.max(cov[j * d + j], 0)));
   const stdMean = stds.reduce((a, b) => a + b, 0) / d;
   const stdMin = Math.min(...stds);
-  const eig = symmetricEigenvalues(cov, d).map((v) => Math.max(v, 0));
+  // Eigenvalues at rounding level of the data's scale are zero (identical float32 rows give
+  // ~1e-17 covariances whose "rank" would otherwise look like 1.5).
+  let meanSquare = 0;
+  for (let i = 0; i < n * d; i++) meanSquare += h[i] * h[i];
+  const floor = 1e-10 * Math.max(meanSquare / (n * d), 1e-30);
+  const eig = symmetricEigenvalues(cov, d).map((v) => (v > floor ? v : 0));
   const total = eig.reduce((a, b) => a + b, 0);
   let entropy = 0;
   for (const v of eig) if (v > 0 && total > 0) entropy -= (v / total) * Math.log(v / total);

@@ -123,8 +123,10 @@ function formatIssue(issue: z.core.$ZodIssue, json: unknown): string {
       return `${field}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove ${issue.keys.length > 1 ? "them" : "it"}${known.length ? ` (known keys: ${known.join(", ")})` : ""}`;
     }
     case "invalid_union": {
-      const kind = (at(json, issue.path) as { kind?: unknown })?.kind;
-      return `${field}.kind: unknown kind ${describe(kind)}; expected ${field.endsWith("encoder") ? '"conv" or "impala"' : '"mlp" or "gru"'}`;
+      // A discriminated union reports at its `kind` (zod 4) or at the object itself.
+      const path = issue.path.at(-1) === "kind" ? issue.path : [...issue.path, "kind"];
+      const which = path.at(-2) === "encoder" ? '"conv" or "impala"' : '"mlp" or "gru"';
+      return `${["config", ...path.map(String)].join(".")}: unknown kind ${describe(at(json, path))}; expected ${which}`;
     }
     default:
       return `${field}: ${issue.message}`;
