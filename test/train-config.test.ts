@@ -118,7 +118,7 @@ test("impossible shapes are rejected with the fix", () => {
   );
   assert.match(
     rejection((c) => {
-      c.env.options = { size: 16, colour: "red" };
+      (c.env as { options: Record<string, unknown> }).options = { size: 16, colour: "red" };
     }),
     /^config\.env\.options: two-rooms: unknown option "colour"/,
   );
