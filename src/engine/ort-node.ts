@@ -18,5 +18,9 @@ export function checkProcessSettings(): void {
 /** ONNX Runtime for Node (CPU by default; pass executionProviders ["cuda"] where installed). */
 export function nodeBackend(opts: OrtBackendOptions = {}): Backend {
   checkProcessSettings();
-  return ortBackend(ortNode as unknown as OrtModule, { intraOpThreads: availableParallelism(), ...opts });
+  // JEPA_PROFILE=1 writes ONNX Runtime profiles (.tmp/ortprof*.json) for `.tmp/prof.ts`-style analysis.
+  const profiling = process.env.JEPA_PROFILE
+    ? { sessionOptions: { enableProfiling: true, profileFilePrefix: ".tmp/ortprof", ...opts.sessionOptions } }
+    : {};
+  return ortBackend(ortNode as unknown as OrtModule, { intraOpThreads: availableParallelism(), ...opts, ...profiling });
 }
