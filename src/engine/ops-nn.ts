@@ -213,36 +213,38 @@ export function layerNorm(
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_CUBIC = 0.044715;
 
+// The op has a second output, s = y / x (1 + tanh(u) with the tanh approximation, 2 Phi(x)
+// for the exact form), so the backward reuses it instead of recomputing tanh or erf.
 defineOp({
   name: "gelu",
-  infer: ([x]) => [x],
+  infer: ([x]) => [x, x],
   grad(node, [g]) {
     if (!g) return [null];
     const x = node.inputs[0];
+    const s = node.outputs[1];
     if (node.attrs.approximate === "tanh") {
-      const x2 = mul(x, x);
-      const t = tanh(mul(mul(x, add(mul(x2, GELU_CUBIC), 1)), SQRT_2_OVER_PI));
-      const dt = mul(sub(1, mul(t, t)), mul(add(mul(x2, 3 * GELU_CUBIC), 1), SQRT_2_OVER_PI));
-      return [mul(g, add(mul(add(t, 1), 0.5), mul(mul(x, 0.5), dt)))];
+      // d/dx [0.5 x s] = 0.5 s + 0.5 x s (2 - s) c (1 + 3 a x^2), with s = 1 + tanh(u)
+      const q = add(mul(mul(x, x), 3 * GELU_CUBIC * SQRT_2_OVER_PI), SQRT_2_OVER_PI);
+      const slope = mul(mul(mul(x, 0.5), mul(s, sub(2, s))), q);
+      return [mul(g, add(mul(s, 0.5), slope))];
     }
-    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+    // d/dx [0.5 x s] = 0.5 s + x phi(x), with s = 1 + erf(x / sqrt 2)
     const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-    return [mul(g, add(cdf, mul(x, pdf)))];
+    return [mul(g, add(mul(s, 0.5), mul(x, pdf)))];
   },
-  lower(l, node, [x], [y]) {
-    // Standard ops in the pattern ONNX Runtime fuses into one Gelu/FastGelu kernel.
+  lower(l, node, [x], [y, inner]) {
+    // Standard ops only (portable to every runtime); x*x*x rather than Pow (a slow kernel).
     const dt = node.inputs[0].dtype;
-    const inner = l.fresh("gelu");
     if (node.attrs.approximate === "tanh") {
-      const x3 = l.fresh();
-      const p = l.fresh();
-      const s = l.fresh();
+      const x2 = l.fresh();
+      const k = l.fresh();
+      const k2 = l.fresh();
       const u = l.fresh();
       const t = l.fresh();
-      l.node("Pow", [x, l.scalar(3, dt)], [x3]);
-      l.node("Mul", [x3, l.scalar(GELU_CUBIC, dt)], [p]);
-      l.node("Add", [x, p], [s]);
-      l.node("Mul", [s, l.scalar(SQRT_2_OVER_PI, dt)], [u]);
+      l.node("Mul", [x, x], [x2]);
+      l.node("Mul", [x2, l.scalar(GELU_CUBIC * SQRT_2_OVER_PI, dt)], [k]);
+      l.node("Add", [k, l.scalar(SQRT_2_OVER_PI, dt)], [k2]);
+      l.node("Mul", [x, k2], [u]);
       l.node("Tanh", [u], [t]);
       l.node("Add", [t, l.scalar(1, dt)], [inner]);
     } else {
@@ -261,19 +263,20 @@ defineOp({
   },
   evaluate([x], node) {
     const out = ndarray([...x.shape], x.dtype);
+    const inner = ndarray([...x.shape], x.dtype);
     const tanhMode = node.attrs.approximate === "tanh";
     for (let i = 0; i < out.data.length; i++) {
       const v = x.data[i];
-      out.data[i] = tanhMode
-        ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v)))
-        : 0.5 * v * (1 + erfValue(v / Math.SQRT2));
+      const s = tanhMode ? 1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v)) : 1 + erfValue(v / Math.SQRT2);
+      inner.data[i] = s;
+      out.data[i] = 0.5 * v * s;
     }
-    return [out];
+    return [out, inner];
   },
 });
 /** GELU, exact (erf) or with the tanh approximation. */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
-  return apply1("gelu", [x], { approximate });
+  return apply("gelu", [x], { approximate })[0];
 }
 
 // ---------- conv2d ----------
