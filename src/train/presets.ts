@@ -94,7 +94,7 @@ PRESETS["push-t"] = {
   loss: { regularizer: "vicreg" },
   // Actions are pusher targets in a 512-unit arena; 1/512 brings them to [0, 1].
   train: {
-    steps: 600,
+    steps: 1500,
     batch: 16,
     clipLength: 9,
     lr: 1e-3,
