@@ -98,7 +98,7 @@ PRESETS["push-t"] = {
     batch: 16,
     clipLength: 9,
     lr: 1e-3,
-    warmupSteps: 30,
+    warmupSteps: 50,
     weightDecay: 1e-5,
     seed: 0,
     actionScale: 1 / 512,
