@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import("./inspect.ts")).command,
   train: async () => (await import("./train.ts")).command,
   demo: async () => (await import("./demo.ts")).command,
+  eval: async () => (await import("./eval.ts")).command,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,30 @@
 // Public face of src/eval (browser-safe): the protocols of PROTOCOLS.md as typed reports.
 export { compileLatentWorld, type LatentPlannerOptions, type LatentWorld } from "./latent-planner.ts";
+export {
+  covarianceError,
+  fitLinear,
+  type LinearFit,
+  orthogonalityError,
+  procrustes,
+  svdSmall,
+} from "./linear-fit.ts";
 export { evaluateP1, P1_DEFAULTS, type P1Episode, type P1Report, type P1Settings } from "./p1-two-rooms.ts";
+export {
+  buildP3Run,
+  constantThenCosine,
+  embedP3,
+  evaluateP3,
+  identifiabilityMetrics,
+  P3_DEFAULTS,
+  type P3Metrics,
+  type P3Options,
+  type P3Regulariser,
+  type P3Report,
+  type P3SeedResult,
+  type P3Settings,
+  tInterval,
+} from "./p3-identifiability.ts";
 export { meanOf, wilsonInterval } from "./stats.ts";
 export { linePlot, pca2, type Series, scatterPlot } from "./svg-plot.ts";
+export { bootstrapMeanInterval, type BootstrapOptions, discordantPairs, mcnemarExact, pairedDifference } from "./paired-tests.ts";
+export { applyRidge, classificationProbe, fitRidge, type LatentPca, latentPca, lowShotIndices, meanVariance, nearestNeighbours, type RegressionScore, type RidgeProbe, regressionProbe, regressionScore, rolloutErrorCurve, takeRows } from "./probes.ts";

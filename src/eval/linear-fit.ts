@@ -181,8 +181,9 @@ export function svdSmall(
 
 /**
  * Orthogonal Procrustes of y [N, d] against x [N, d]: Q = U V^T from the SVD of X_c^T Y_c
- * minimises ||Y_c - X_c Q||_F over orthogonal Q. The error is relative,
- * ||Y_c - X_c Q||_F / ||Y_c||_F: 0 when y is a rotation (or reflection) of x plus a shift.
+ * minimises ||Y_c - X_c Q||_F over orthogonal Q. The error is relative to the reference x,
+ * ||Y_c - X_c Q||_F / ||X_c||_F: 0 when y is a rotation (or reflection) of x plus a shift,
+ * 1 when y collapses to a point (no scale is fitted: P3 expects Cov(h) = I = Cov(z)).
  */
 export function procrustes(
   x: ArrayLike<number>,
@@ -215,7 +216,7 @@ export function procrustes(
       for (let k = 0; k < d; k++) pred += (x[i * d + k] - mx[k]) * rotation[k * d + j];
       const target = y[i * d + j] - my[j];
       res += (target - pred) ** 2;
-      tot += target ** 2;
+      tot += (x[i * d + j] - mx[j]) ** 2;
     }
   }
   return { rotation, error: tot > 0 ? Math.sqrt(res / tot) : 0 };

@@ -161,14 +161,14 @@ export function buildP3Run(seed: number, s: P3Settings, backend: Backend): Train
       };
     },
     async probe(params) {
-      const h = await embed(params, probeData.x, 1024, s, backend);
+      const h = await embedP3(params, probeData.x, 1024, s, backend);
       return { data: h, n: 1024, d: n };
     },
   };
 }
 
 /** Embeddings h = f(x) [count, n] of observations x [count, n] under encoder parameters. */
-export async function embed(
+export async function embedP3(
   params: Tree<HostTensor>,
   x: Float64Array,
   count: number,
@@ -243,7 +243,7 @@ export async function evaluateP3(settings: Partial<P3Settings>, opts: P3Options)
       onLog: (r) => onLog?.(seed, r),
     });
     const heldOut = world(seed + 900_000, s.evalPoints, s);
-    const h = await embed(result.trainStep.params(), heldOut.x, s.evalPoints, s, backend);
+    const h = await embedP3(result.trainStep.params(), heldOut.x, s.evalPoints, s, backend);
     await result.trainStep.release();
     const final = result.history.at(-1);
     perSeed.push({
