@@ -24,7 +24,28 @@ export {
   type P3Settings,
   tInterval,
 } from "./p3-identifiability.ts";
+export {
+  type BootstrapOptions,
+  bootstrapMeanInterval,
+  discordantPairs,
+  mcnemarExact,
+  pairedDifference,
+} from "./paired-tests.ts";
+export {
+  applyRidge,
+  classificationProbe,
+  fitRidge,
+  type LatentPca,
+  latentPca,
+  lowShotIndices,
+  meanVariance,
+  nearestNeighbours,
+  type RegressionScore,
+  type RidgeProbe,
+  regressionProbe,
+  regressionScore,
+  rolloutErrorCurve,
+  takeRows,
+} from "./probes.ts";
 export { meanOf, wilsonInterval } from "./stats.ts";
 export { linePlot, pca2, type Series, scatterPlot } from "./svg-plot.ts";
-export { bootstrapMeanInterval, type BootstrapOptions, discordantPairs, mcnemarExact, pairedDifference } from "./paired-tests.ts";
-export { applyRidge, classificationProbe, fitRidge, type LatentPca, latentPca, lowShotIndices, meanVariance, nearestNeighbours, type RegressionScore, type RidgeProbe, regressionProbe, regressionScore, rolloutErrorCurve, takeRows } from "./probes.ts";

@@ -1,4 +1,15 @@
 // Public face of src/world: the action-conditioned world model and its training objective.
+
+export {
+  decode,
+  type GenerativeConfig,
+  type GenerativeParams,
+  initGenerativeModel,
+  initPixelDecoder,
+  type PixelDecoderConfig,
+  type PixelDecoderParams,
+  pixelDynamics,
+} from "./generative.ts";
 export {
   contextLength,
   type EncoderConfig,
