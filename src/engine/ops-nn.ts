@@ -267,7 +267,9 @@ defineOp({
     const tanhMode = node.attrs.approximate === "tanh";
     for (let i = 0; i < out.data.length; i++) {
       const v = x.data[i];
-      const s = tanhMode ? 1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v)) : 1 + erfValue(v / Math.SQRT2);
+      const s = tanhMode
+        ? 1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v))
+        : 1 + erfValue(v / Math.SQRT2);
       inner.data[i] = s;
       out.data[i] = 0.5 * v * s;
     }

@@ -22,5 +22,9 @@ export function nodeBackend(opts: OrtBackendOptions = {}): Backend {
   const profiling = process.env.JEPA_PROFILE
     ? { sessionOptions: { enableProfiling: true, profileFilePrefix: ".tmp/ortprof", ...opts.sessionOptions } }
     : {};
-  return ortBackend(ortNode as unknown as OrtModule, { intraOpThreads: availableParallelism(), ...opts, ...profiling });
+  return ortBackend(ortNode as unknown as OrtModule, {
+    intraOpThreads: availableParallelism(),
+    ...opts,
+    ...profiling,
+  });
 }

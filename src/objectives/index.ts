@@ -36,6 +36,12 @@ export {
   type TubeMasks,
   VJEPA_MASKS,
 } from "./multiblock3d.ts";
+export {
+  nextFrameReconstructionLoss,
+  type PixelDynamics,
+  pixelLoss,
+  type ReconstructionLossConfig,
+} from "./reconstruction.ts";
 export { type LeJepaOptions, lejepaLoss, type SigRegOptions, sampleSlices, sigreg } from "./sigreg.ts";
 export { normalizeLast, smoothL1 } from "./smooth-l1.ts";
 export { initTubeletViT, type TubeletViTConfig, tubeletGrid, tubeletViT } from "./tubelet-vit.ts";
