@@ -14,6 +14,14 @@ export {
 export { type EmitOptions, toOnnx } from "./emit-onnx.ts";
 export { type InterpretOptions, interpret } from "./interpreter.ts";
 export { constant, Graph, type Node, placeholder, ShapeError, Tensor } from "./ir.ts";
+export {
+  importOnnx,
+  type OnnxImport,
+  OnnxImportError,
+  type OnnxImportOptions,
+  type OnnxValueInfo,
+  supportedOnnxOps,
+} from "./onnx-import.ts";
 export { decodeModel, encodeModel } from "./onnx-proto.ts";
 export * as ops from "./ops.ts";
 export { type OrtBackendOptions, type OrtModule, ortBackend } from "./ort-backend.ts";
