@@ -5,7 +5,7 @@ import { apply, apply1 } from "./apply.ts";
 import { sizeOf } from "./dtype.ts";
 import { ShapeError, type Tensor } from "./ir.ts";
 import { ndarray } from "./kernels.ts";
-import { add, erf, erfValue, exp, mul, sub, tanh, unbroadcast } from "./ops-elementwise.ts";
+import { add, erfValue, exp, mul, sub, unbroadcast } from "./ops-elementwise.ts";
 import { mean, reshape, sum, swapLast } from "./ops-shape-reduce.ts";
 import { defineOp } from "./registry.ts";
 import { broadcastShapes, fmt, normAxis } from "./shape.ts";
