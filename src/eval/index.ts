@@ -49,3 +49,14 @@ export {
 } from "./probes.ts";
 export { meanOf, wilsonInterval } from "./stats.ts";
 export { linePlot, pca2, type Series, scatterPlot } from "./svg-plot.ts";
+export {
+  evaluateP4,
+  P4_DEFAULTS,
+  P4_QUICK,
+  type P4Cell,
+  type P4Options,
+  type P4Report,
+  type P4Settings,
+  p4Table,
+  runStressEpisode,
+} from "./p4-stress.ts";

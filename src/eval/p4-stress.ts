@@ -1,0 +1,363 @@
+// Protocol P4 (PROTOCOLS.md): a paired visual-perturbation stress test of a planning world model.
+//   1. fix P1's episode list (start, goal, seed) and run every episode clean, as P1 does;
+//   2. for every perturbation and severity, run the same episodes again with the perturbation
+//      applied to every observation the model sees (goal image included; physics untouched);
+//   3. per cell: success clean / perturbed, the paired difference with a seeded bootstrap
+//      interval and McNemar's exact test, and the representation sensitivity
+//      mean ||E(x) - E(T(x))|| / median ||E(x) - E(x')|| over held-out frames;
+//   4. summary: mean corruption failure (1 - perturbed success, averaged over cells) and, given
+//      a reference model's report on the same episodes (P6's pixel baseline), its ratio
+//      (ImageNet-C's mCE idea), with bootstrap intervals over episodes.
+import { foldIn, keyFromSeed } from "../engine/index.ts";
+import {
+  deriveSeed,
+  type Env,
+  PERTURBATIONS,
+  type PerturbationKind,
+  perturb,
+  Random,
+  sampleEvalEpisode,
+  TwoRooms,
+  twoRoomsSuccess,
+} from "../envs/index.ts";
+import { cem, mpc } from "../planners/index.ts";
+import type { LatentWorld } from "./latent-planner.ts";
+import { P1_DEFAULTS, type P1Settings } from "./p1-two-rooms.ts";
+import { bootstrapMeanInterval, discordantPairs, pairedDifference } from "./paired-tests.ts";
+import { wilsonInterval } from "./stats.ts";
+
+export interface P4Settings extends P1Settings {
+  perturbations: PerturbationKind[];
+  severities: number[];
+  /** Held-out frames for the representation sensitivity. */
+  sensitivityFrames: number;
+  /** Show the planner a perturbed goal image too (the perturbation is on every observation). */
+  perturbGoal: boolean;
+  bootstrapResamples: number;
+}
+
+export const P4_DEFAULTS: P4Settings = {
+  ...P1_DEFAULTS,
+  perturbations: [...PERTURBATIONS],
+  severities: [1, 2, 3, 4, 5],
+  sensitivityFrames: 64,
+  perturbGoal: true,
+  bootstrapResamples: 2000,
+};
+
+/** P4 reduced for tests and `--quick` (report protocol "p4-stress-quick"): not a P4 result. */
+export const P4_QUICK: Partial<P4Settings> = {
+  episodes: 4,
+  severities: [1, 3, 5],
+  horizon: 10,
+  population: 32,
+  iterations: 3,
+  elites: 4,
+  sensitivityFrames: 16,
+  bootstrapResamples: 500,
+};
+
+/** One (perturbation, severity) cell of the table. */
+export interface P4Cell {
+  perturbation: PerturbationKind;
+  severity: number;
+  successPerturbed: number;
+  ci95Perturbed: [number, number];
+  /** Perturbed minus clean success, over paired episodes. */
+  difference: number;
+  ci95Difference: [number, number];
+  /** Two-sided exact McNemar p-value; b = clean-only successes, c = perturbed-only. */
+  mcnemarP: number;
+  discordant: { b: number; c: number };
+  sensitivity: number;
+  /** Success of each episode, in the order of `seeds`. */
+  outcomes: boolean[];
+}
+
+export interface P4Report {
+  protocol: string;
+  settings: P4Settings;
+  seeds: number[];
+  metrics: Record<string, number>;
+  ci95: Record<string, [number, number]>;
+  clean: boolean[];
+  cells: P4Cell[];
+  /** Median embedding distance between different clean frames (the sensitivity's unit). */
+  frameDistanceMedian: number;
+}
+
+export interface P4Options {
+  /** Report name (default "p4-stress"; reduced settings should say so, e.g. "p4-stress-quick"). */
+  protocol?: string;
+  /** A reference model's P4 report on the same episodes: adds the relative corruption failure. */
+  reference?: P4Report;
+  onEpisode?: (done: number, total: number, label: string) => void;
+}
+
+interface EpisodeOutcome {
+  success: boolean;
+  finalDistance: number;
+  steps: number;
+}
+
+const cellName = (kind: string, severity: number) => `${kind}/s${severity}`;
+
+/** Seed of P1 episode e (as evaluateP1 draws them). */
+const episodeSeed = (s: P1Settings, e: number) => s.seed * 100_000 + e;
+
+/** Builds the episode's env: TwoRooms, perturbed when a cell is given. */
+function episodeEnv(s: P4Settings, cell?: { kind: PerturbationKind; severity: number }): Env {
+  const base = new TwoRooms({ size: s.imageSize });
+  return cell ? perturb(base, { kind: cell.kind, severity: cell.severity, seed: s.seed }) : base;
+}
+
+/** One P1 episode through `env` (clean or perturbed): the planner sees only env observations. */
+export async function runStressEpisode(
+  world: LatentWorld,
+  s: P4Settings,
+  e: number,
+  cell?: { kind: PerturbationKind; severity: number },
+): Promise<EpisodeOutcome> {
+  const seed = episodeSeed(s, e);
+  const ep = sampleEvalEpisode(seed, { size: s.imageSize });
+  const env = episodeEnv(s, cell);
+  const scale = s.imageSize / 65;
+  env.reset({ seed });
+  let goalObservation = ep.goalObservation;
+  if (cell && s.perturbGoal) {
+    env.setState(ep.goal);
+    goalObservation = env.render();
+  }
+  env.setState(ep.start);
+  const goalZ = await world.embed(goalObservation);
+  let observation = env.render();
+  const result = await mpc(
+    foldIn(keyFromSeed(s.seed), e),
+    (key, cost, warm) =>
+      cem(key, cost, {
+        horizon: s.horizon,
+        actionDim: 2,
+        population: s.population,
+        iterations: s.iterations,
+        elites: s.elites,
+        low: -2.45 * scale,
+        high: 2.45 * scale,
+        initMean: warm ?? 0,
+        initStd: 1.5 * scale,
+      }),
+    {
+      actionDim: 2,
+      executeSteps: s.executeSteps,
+      budget: s.budget,
+      costFor: async () => world.costFor(await world.embed(observation), goalZ),
+      step(actions) {
+        for (let k = 0; k < actions.length / 2; k++) {
+          observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
+          if (twoRoomsSuccess(env.getState(), ep.goal, s.imageSize)) return true;
+        }
+        return false;
+      },
+    },
+  );
+  const final = env.getState();
+  return {
+    success: twoRoomsSuccess(final, ep.goal, s.imageSize),
+    finalDistance: Math.hypot(final[0] - ep.goal[0], final[1] - ep.goal[1]),
+    steps: result.steps,
+  };
+}
+
+const distance = (a: Float32Array, b: Float32Array) => {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += (a[j] - b[j]) ** 2;
+  return Math.sqrt(s);
+};
+
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+
+/** Held-out states for the sensitivity: start states of episodes after the evaluation seeds. */
+function sensitivityStates(s: P4Settings): { seed: number; state: Float64Array }[] {
+  return Array.from({ length: s.sensitivityFrames }, (_, i) => {
+    const seed = episodeSeed(s, 50_000 + i);
+    return { seed, state: sampleEvalEpisode(seed, { size: s.imageSize }).start };
+  });
+}
+
+async function embedState(
+  world: LatentWorld,
+  env: Env,
+  seed: number,
+  state: Float64Array,
+): Promise<Float32Array> {
+  env.reset({ seed });
+  env.setState(state);
+  return Float32Array.from(await world.embed(env.render()));
+}
+
+/**
+ * Runs P4 on a compiled latent world (see compileLatentWorld; its population and horizon must
+ * match the settings). Every cell reuses the clean run's episodes, so differences are paired.
+ */
+export async function evaluateP4(
+  world: LatentWorld,
+  settings: Partial<P4Settings> = {},
+  opts: P4Options = {},
+): Promise<P4Report> {
+  const s: P4Settings = { ...P4_DEFAULTS, ...settings };
+  const { protocol = "p4-stress", reference, onEpisode } = opts;
+  const total = s.episodes * (1 + s.perturbations.length * s.severities.length);
+  let done = 0;
+  const seeds = Array.from({ length: s.episodes }, (_, e) => episodeSeed(s, e));
+  const clean: boolean[] = [];
+  for (let e = 0; e < s.episodes; e++) {
+    clean.push((await runStressEpisode(world, s, e)).success);
+    onEpisode?.(++done, total, "clean");
+  }
+
+  // The sensitivity's unit: how far apart different clean frames sit in embedding space.
+  const states = sensitivityStates(s);
+  const cleanEnv = episodeEnv(s);
+  const cleanZ: Float32Array[] = [];
+  for (const { seed, state } of states) cleanZ.push(await embedState(world, cleanEnv, seed, state));
+  const frameDistanceMedian = median(cleanZ.map((z, i) => distance(z, cleanZ[(i + 1) % cleanZ.length])));
+
+  const cells: P4Cell[] = [];
+  for (const kind of s.perturbations) {
+    for (const severity of s.severities) {
+      const outcomes: boolean[] = [];
+      for (let e = 0; e < s.episodes; e++) {
+        outcomes.push((await runStressEpisode(world, s, e, { kind, severity })).success);
+        onEpisode?.(++done, total, cellName(kind, severity));
+      }
+      const env = episodeEnv(s, { kind, severity });
+      let shift = 0;
+      for (let i = 0; i < states.length; i++) {
+        shift += distance(cleanZ[i], await embedState(world, env, states[i].seed, states[i].state));
+      }
+      const k = outcomes.filter(Boolean).length;
+      const paired = pairedDifference(clean, outcomes, {
+        seed: s.seed,
+        resamples: s.bootstrapResamples,
+      });
+      cells.push({
+        perturbation: kind,
+        severity,
+        successPerturbed: k / s.episodes,
+        ci95Perturbed: wilsonInterval(k, s.episodes),
+        difference: paired.difference,
+        ci95Difference: paired.ci95,
+        mcnemarP: paired.pValue,
+        discordant: discordantPairs(clean, outcomes),
+        sensitivity: shift / states.length / (frameDistanceMedian || 1),
+        outcomes,
+      });
+    }
+  }
+  return summarise(protocol, s, seeds, clean, cells, frameDistanceMedian, reference);
+}
+
+/** Per-episode failure averaged over cells: mean corruption failure is their mean. */
+function episodeFailures(cells: P4Cell[], episodes: number): number[] {
+  return Array.from(
+    { length: episodes },
+    (_, e) => cells.reduce((a, c) => a + (c.outcomes[e] ? 0 : 1), 0) / Math.max(cells.length, 1),
+  );
+}
+
+function summarise(
+  protocol: string,
+  s: P4Settings,
+  seeds: number[],
+  clean: boolean[],
+  cells: P4Cell[],
+  frameDistanceMedian: number,
+  reference?: P4Report,
+): P4Report {
+  const n = clean.length;
+  const kClean = clean.filter(Boolean).length;
+  const failures = episodeFailures(cells, n);
+  const mcf = failures.reduce((a, b) => a + b, 0) / Math.max(n, 1);
+  const metrics: Record<string, number> = {
+    success_clean: kClean / n,
+    mean_corruption_failure: mcf,
+    mean_sensitivity: cells.reduce((a, c) => a + c.sensitivity, 0) / Math.max(cells.length, 1),
+  };
+  const ci95: Record<string, [number, number]> = {
+    success_clean: wilsonInterval(kClean, n),
+    mean_corruption_failure: bootstrapMeanInterval(failures, {
+      seed: s.seed,
+      resamples: s.bootstrapResamples,
+    }),
+  };
+  for (const c of cells) {
+    const name = cellName(c.perturbation, c.severity);
+    metrics[`${name}/success`] = c.successPerturbed;
+    metrics[`${name}/difference`] = c.difference;
+    metrics[`${name}/mcnemar_p`] = c.mcnemarP;
+    metrics[`${name}/sensitivity`] = c.sensitivity;
+    ci95[`${name}/success`] = c.ci95Perturbed;
+    ci95[`${name}/difference`] = c.ci95Difference;
+  }
+  if (reference) {
+    const same = reference.seeds.length === seeds.length && reference.seeds.every((v, i) => v === seeds[i]);
+    if (!same)
+      throw new Error("P4 reference report ran other episodes; evaluate both models with the same settings");
+    const refFailures = episodeFailures(reference.cells, n);
+    const refMcf = refFailures.reduce((a, b) => a + b, 0) / n;
+    metrics.reference_mean_corruption_failure = refMcf;
+    if (refMcf > 0) {
+      metrics.relative_mean_corruption_failure = mcf / refMcf;
+      ci95.relative_mean_corruption_failure = bootstrapRatio(failures, refFailures, s);
+    }
+    // ImageNet-C's mCE: per perturbation, summed failures over severities relative to the
+    // reference's, then averaged over perturbations (perturbations the reference never fails are skipped).
+    const ratios: number[] = [];
+    for (const kind of s.perturbations) {
+      const sum = (cs: P4Cell[]) =>
+        cs.filter((c) => c.perturbation === kind).reduce((a, c) => a + 1 - c.successPerturbed, 0);
+      const ref = sum(reference.cells);
+      if (ref > 0) ratios.push(sum(cells) / ref);
+    }
+    if (ratios.length) metrics.mce = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+  }
+  return { protocol, settings: s, seeds, metrics, ci95, clean, cells, frameDistanceMedian };
+}
+
+/** Percentile bootstrap interval of mean(a) / mean(b), resampling paired episodes together. */
+function bootstrapRatio(a: number[], b: number[], s: P4Settings): [number, number] {
+  const n = a.length;
+  const rng = new Random(deriveSeed(s.seed, 0xb0a7));
+  const draws: number[] = [];
+  for (let r = 0; r < s.bootstrapResamples; r++) {
+    let sa = 0;
+    let sb = 0;
+    for (let k = 0; k < n; k++) {
+      const i = rng.int(n);
+      sa += a[i];
+      sb += b[i];
+    }
+    if (sb > 0) draws.push(sa / sb);
+  }
+  if (!draws.length) return [Number.NaN, Number.NaN];
+  draws.sort((x, y) => x - y);
+  const at = (q: number) => draws[Math.min(draws.length - 1, Math.floor(q * draws.length))];
+  return [at(0.025), at(0.975)];
+}
+
+/** The P4 table as Markdown: one row per cell. */
+export function p4Table(report: P4Report): string {
+  const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+  const rows = report.cells.map(
+    (c) =>
+      `| ${c.perturbation} | ${c.severity} | ${pct(report.metrics.success_clean)} | ${pct(c.successPerturbed)} | ${(100 * c.difference).toFixed(0)} [${(100 * c.ci95Difference[0]).toFixed(0)}, ${(100 * c.ci95Difference[1]).toFixed(0)}] | ${c.mcnemarP.toPrecision(2)} | ${c.sensitivity.toFixed(3)} |`,
+  );
+  return [
+    "| perturbation | severity | success clean | success perturbed | difference, pts [95% CI] | McNemar p | sensitivity |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
