@@ -18,8 +18,10 @@ const inside = (b: Block, gw: number, t: number) => {
   return r >= b.top && r < b.top + b.height && c >= b.left && c < b.left + b.width;
 };
 
-const rows = (data: ArrayLike<number>, width: number) =>
-  Array.from({ length: data.length / width }, (_, i) => Array.from(data).slice(i * width, (i + 1) * width));
+const rows = (data: unknown, width: number) =>
+  Array.from({ length: (data as Int32Array).length / width }, (_, i) =>
+    Array.from((data as Int32Array).subarray(i * width, (i + 1) * width)),
+  );
 
 const sortedUnique = (xs: number[]) => xs.every((v, i) => i === 0 || v > xs[i - 1]);
 
