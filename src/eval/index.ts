@@ -27,6 +27,7 @@ export {
 export {
   type BootstrapOptions,
   bootstrapMeanInterval,
+  bootstrapRatioInterval,
   discordantPairs,
   mcnemarExact,
   pairedDifference,
@@ -60,3 +61,13 @@ export {
   p4Table,
   runStressEpisode,
 } from "./p4-stress.ts";
+export {
+  evaluateP5,
+  P5_DEFAULTS,
+  P5_QUICK,
+  type P5Options,
+  type P5Report,
+  type P5Settings,
+  p5Preset,
+  stackFrames,
+} from "./p5-video.ts";

@@ -10,12 +10,10 @@
 //      (ImageNet-C's mCE idea), with bootstrap intervals over episodes.
 import { foldIn, keyFromSeed } from "../engine/index.ts";
 import {
-  deriveSeed,
   type Env,
   PERTURBATIONS,
   type PerturbationKind,
   perturb,
-  Random,
   sampleEvalEpisode,
   TwoRooms,
   twoRoomsSuccess,
@@ -23,7 +21,12 @@ import {
 import { cem, mpc } from "../planners/index.ts";
 import type { LatentWorld } from "./latent-planner.ts";
 import { P1_DEFAULTS, type P1Settings } from "./p1-two-rooms.ts";
-import { bootstrapMeanInterval, discordantPairs, pairedDifference } from "./paired-tests.ts";
+import {
+  bootstrapMeanInterval,
+  bootstrapRatioInterval,
+  discordantPairs,
+  pairedDifference,
+} from "./paired-tests.ts";
 import { wilsonInterval } from "./stats.ts";
 
 export interface P4Settings extends P1Settings {
@@ -311,7 +314,10 @@ function summarise(
     metrics.reference_mean_corruption_failure = refMcf;
     if (refMcf > 0) {
       metrics.relative_mean_corruption_failure = mcf / refMcf;
-      ci95.relative_mean_corruption_failure = bootstrapRatio(failures, refFailures, s);
+      ci95.relative_mean_corruption_failure = bootstrapRatioInterval(failures, refFailures, {
+        seed: s.seed,
+        resamples: s.bootstrapResamples,
+      });
     }
     // ImageNet-C's mCE: per perturbation, summed failures over severities relative to the
     // reference's, then averaged over perturbations (perturbations the reference never fails are skipped).
@@ -325,27 +331,6 @@ function summarise(
     if (ratios.length) metrics.mce = ratios.reduce((a, b) => a + b, 0) / ratios.length;
   }
   return { protocol, settings: s, seeds, metrics, ci95, clean, cells, frameDistanceMedian };
-}
-
-/** Percentile bootstrap interval of mean(a) / mean(b), resampling paired episodes together. */
-function bootstrapRatio(a: number[], b: number[], s: P4Settings): [number, number] {
-  const n = a.length;
-  const rng = new Random(deriveSeed(s.seed, 0xb0a7));
-  const draws: number[] = [];
-  for (let r = 0; r < s.bootstrapResamples; r++) {
-    let sa = 0;
-    let sb = 0;
-    for (let k = 0; k < n; k++) {
-      const i = rng.int(n);
-      sa += a[i];
-      sb += b[i];
-    }
-    if (sb > 0) draws.push(sa / sb);
-  }
-  if (!draws.length) return [Number.NaN, Number.NaN];
-  draws.sort((x, y) => x - y);
-  const at = (q: number) => draws[Math.min(draws.length - 1, Math.floor(q * draws.length))];
-  return [at(0.025), at(0.975)];
 }
 
 /** The P4 table as Markdown: one row per cell. */

@@ -87,3 +87,34 @@ export function pairedDifference(
     pValue: mcnemarExact(b, c),
   };
 }
+
+/**
+ * Percentile bootstrap interval of mean(a) / mean(b) over paired rows (a row's a and b are
+ * resampled together, e.g. two models on the same episodes). Draws with mean(b) = 0 are dropped.
+ */
+export function bootstrapRatioInterval(
+  a: readonly number[],
+  b: readonly number[],
+  opts: BootstrapOptions = {},
+): [number, number] {
+  const { seed = 0, resamples = 2000, level = 0.95 } = opts;
+  if (a.length !== b.length) throw new Error(`paired rows differ in length: ${a.length} and ${b.length}`);
+  const n = a.length;
+  const rng = new Random(deriveSeed(seed, 0xb0a7));
+  const draws: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    let sa = 0;
+    let sb = 0;
+    for (let k = 0; k < n; k++) {
+      const i = rng.int(n);
+      sa += a[i];
+      sb += b[i];
+    }
+    if (sb !== 0) draws.push(sa / sb);
+  }
+  if (!draws.length) return [Number.NaN, Number.NaN];
+  draws.sort((x, y) => x - y);
+  const alpha = (1 - level) / 2;
+  const at = (q: number) => draws[Math.min(draws.length - 1, Math.max(0, Math.floor(q * draws.length)))];
+  return [at(alpha), at(1 - alpha)];
+}
