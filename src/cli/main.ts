@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import("./train.ts")).command,
   demo: async () => (await import("./demo.ts")).command,
   eval: async () => (await import("./eval.ts")).command,
+  export: async () => (await import("./export.ts")).command,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -24,3 +24,14 @@ export {
   type WorldModelConfig,
   type WorldModelParams,
 } from "./world-model.ts";
+export {
+  type EmbeddingCache,
+  embeddingCache,
+  type FrozenEncoder,
+  type FrozenWorldConfig,
+  type FrozenWorldParams,
+  frozenEncoder,
+  frozenStep,
+  frozenWorldLoss,
+  initFrozenWorld,
+} from "./frozen-encoder.ts";
