@@ -122,8 +122,11 @@ test("tiny I-JEPA on shapes: loss falls and a linear probe of the frozen encoder
     },
     train: { ...base.train, steps, batch: 16, warmupSteps: 10, lr: 2e-3 },
   };
-  const spec = buildIjepaRun(preset);
-  const result = await train(spec, { steps, backend, logEvery: 10 });
+  const spec = buildIjepaRun(preset, { backend, probeImages: 64 });
+  const result = await train(spec, { steps, backend, logEvery: 10, monitorEvery: 80 });
+  const monitored = result.history.at(-1)!.collapse;
+  assert.ok(monitored, "the collapse monitor ran at the last step");
+  t.diagnostic(`collapse monitor at step ${steps}: ${JSON.stringify(monitored)}`);
   const losses = result.history.map((r) => r.loss);
   const last = (losses.at(-1)! + losses.at(-2)! + losses.at(-3)!) / 3;
   // Measured: 0.37 at step 10, mean of the last three logs ~0.08 (ratio ~0.22).
@@ -165,7 +168,10 @@ test("tiny I-JEPA on shapes: loss falls and a linear probe of the frozen encoder
   }
   const accuracy = correct / (n - train0);
   t.diagnostic(`loss ${losses[0].toFixed(4)} -> ${last.toFixed(4)}; probe accuracy ${accuracy}`);
-  // Measured ~0.47-0.50 on 200 held-out images; chance is 1/5.
+  // Measured ~0.47-0.52 on 200 held-out images; chance is 1/5. Caveat, measured too: the
+  // EMA target stays near its init over 80 steps, and init features score about the same;
+  // meanwhile the context encoder's pooled embeddings lose rank (effective rank 5.9 at init,
+  // 1.3 at step 80; the monitor above flags it), so part of the loss fall is collapse.
   assert.ok(accuracy >= 0.2 + 0.15, `probe accuracy ${accuracy}`);
   await result.trainStep.release();
 });
