@@ -71,3 +71,17 @@ export {
   p5Preset,
   stackFrames,
 } from "./p5-video.ts";
+export {
+  buildGenerativeRun,
+  evaluateP6,
+  firstEpisodes,
+  generativeConfig,
+  P6_DEFAULTS,
+  type P6Model,
+  type P6Options,
+  type P6Report,
+  type P6Run,
+  type P6Settings,
+  p6Table,
+  trainingFlopsPerStep,
+} from "./p6-generative.ts";
