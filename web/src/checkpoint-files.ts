@@ -46,7 +46,8 @@ export function writeCheckpoint(
       data: state.params.slice(e.offset, e.offset + e.size),
     };
   const opt: Record<string, HostTensor> = {};
-  for (const [k, v] of Object.entries(state.slots)) opt[`slot.${k}`] = { shape: [v.length], dtype: "float32", data: v };
+  for (const [k, v] of Object.entries(state.slots))
+    opt[`slot.${k}`] = { shape: [v.length], dtype: "float32", data: v };
   const meta = {
     step: state.step,
     config,
@@ -73,7 +74,7 @@ export function readCheckpoint(paramsBytes: Uint8Array, stateText: string): Load
   }
   if (meta === null || typeof meta !== "object" || !("config" in meta))
     throw new CheckpointError(
-      "state.json has no run config (\"config\"); pick the state.json from a checkpoint folder (checkpoints/step-N/), not config.json or metrics",
+      'state.json has no run config ("config"); pick the state.json from a checkpoint folder (checkpoints/step-N/), not config.json or metrics',
     );
   let config: WorldModelPreset;
   try {
@@ -89,7 +90,9 @@ export function readCheckpoint(paramsBytes: Uint8Array, stateText: string): Load
   try {
     tensors = decodeSafetensors(paramsBytes, "params.safetensors").tensors;
   } catch (err) {
-    throw new CheckpointError(`${(err as Error).message}; pick the params.safetensors of a checkpoint folder`);
+    throw new CheckpointError(
+      `${(err as Error).message}; pick the params.safetensors of a checkpoint folder`,
+    );
   }
   const template = initWorldModel(keyFromSeed(0), config.model) as unknown as Tree<HostTensor>;
   const layout = layoutOf(template);

@@ -49,6 +49,8 @@ function call<T>(request: Request, transfer: Transferable[] = []): Promise<T> {
     worker.postMessage({ id, request }, transfer);
   });
 }
+/** For automation (the end-to-end test and bench/web-bench.ts): the worker calls and the logs. */
+(window as unknown as { jepa: unknown }).jepa = { call, logs: () => logs, monitors: () => monitors };
 const on = <T>(name: string, f: (data: T) => void) => listeners.set(name, f as (data: never) => void);
 
 function status(text: string, bad = false): void {
@@ -87,7 +89,8 @@ const quiet = <T>(p: Promise<T>) => p.catch(() => undefined);
 function show(view: string): void {
   for (const tab of document.querySelectorAll<HTMLButtonElement>("nav button"))
     tab.setAttribute("aria-selected", String(tab.dataset.view === view));
-  for (const s of document.querySelectorAll("main > section")) (s as HTMLElement).hidden = s.id !== `view-${view}`;
+  for (const s of document.querySelectorAll("main > section"))
+    (s as HTMLElement).hidden = s.id !== `view-${view}`;
   if (view === "plan" && hasModel && !sceneShown) void quiet(newScene());
   if (view === "break" && hasModel) void quiet(refreshBreak());
 }
@@ -119,10 +122,18 @@ const SIZES: Record<string, Omit<RunSettings, "regularizer" | "fixedWall">> = {
   demo: { imageSize: 64, episodes: 1000, steps: 1500, batch: 32, clipLength: 17, lr: 1e-3 },
   small: { imageSize: 32, episodes: 200, steps: 400, batch: 16, clipLength: 9, lr: 2e-3 },
 };
-const FIELDS = { imageSize: "image-size", episodes: "episodes", steps: "steps", batch: "batch", clipLength: "clip-length", lr: "lr" } as const;
+const FIELDS = {
+  imageSize: "image-size",
+  episodes: "episodes",
+  steps: "steps",
+  batch: "batch",
+  clipLength: "clip-length",
+  lr: "lr",
+} as const;
 function fillSize(name: string): void {
   const s = SIZES[name];
-  for (const [k, id] of Object.entries(FIELDS)) $<HTMLInputElement>(id).value = String(s[k as keyof typeof s]);
+  for (const [k, id] of Object.entries(FIELDS))
+    $<HTMLInputElement>(id).value = String(s[k as keyof typeof s]);
 }
 $<HTMLSelectElement>("size-preset").onchange = (e) => fillSize((e.target as HTMLSelectElement).value);
 fillSize("demo");
@@ -142,7 +153,8 @@ function runSettings(): RunSettings {
 function setRunSettings(s: RunSettings): void {
   $<HTMLSelectElement>("regularizer").value = s.regularizer;
   $<HTMLSelectElement>("env").value = s.fixedWall ? "two-rooms-fixed" : "two-rooms";
-  for (const [k, id] of Object.entries(FIELDS)) $<HTMLInputElement>(id).value = String(s[k as keyof typeof FIELDS]);
+  for (const [k, id] of Object.entries(FIELDS))
+    $<HTMLInputElement>(id).value = String(s[k as keyof typeof FIELDS]);
 }
 
 let collected = "";
@@ -159,7 +171,8 @@ on<TrainLog>("log", (r) => {
     .filter(([k]) => k !== "lr")
     .map(([k, v]) => `${k} ${v.toPrecision(3)}`)
     .join(", ");
-  $("train-status").textContent = `step ${r.step}: loss ${r.loss.toPrecision(4)} (${terms}); ${r.stepsPerSecond.toFixed(1)} steps/s, ${r.elapsedSeconds.toFixed(0)} s`;
+  $("train-status").textContent =
+    `step ${r.step}: loss ${r.loss.toPrecision(4)} (${terms}); ${r.stepsPerSecond.toFixed(1)} steps/s, ${r.elapsedSeconds.toFixed(0)} s`;
   $("loss-plot").innerHTML = linePlot([{ name: "loss", points: logs.map((l) => [l.step, l.loss]) }], {
     title: "training loss",
   });
@@ -189,7 +202,8 @@ async function collect(): Promise<void> {
   const s = runSettings();
   const r = await call<{ frames: number; seconds: number }>({ type: "collect", settings: s });
   collected = JSON.stringify([s.imageSize, s.fixedWall, s.episodes]);
-  $("train-status").textContent = `collected ${r.frames.toLocaleString("en")} frames in ${r.seconds.toFixed(1)} s`;
+  $("train-status").textContent =
+    `collected ${r.frames.toLocaleString("en")} frames in ${r.seconds.toFixed(1)} s`;
   document.body.dataset.collected = "1";
 }
 $("collect").onclick = () => void quiet(job("collecting data", collect));
@@ -258,18 +272,23 @@ let lastDrawn: PlanStepEvent | undefined;
 on<PlanStepEvent>("plan-step", (e) => {
   if (!scene) return;
   // The episode's last event has no new plan: keep the last plan's trajectories on screen.
-  if (e.candidates.length === 0 && lastDrawn) e = { ...lastDrawn, path: e.path, rgb: e.rgb, seenRgb: e.seenRgb };
+  if (e.candidates.length === 0 && lastDrawn)
+    e = { ...lastDrawn, path: e.path, rgb: e.rgb, seenRgb: e.seenRgb };
   else lastDrawn = e;
   drawWorld(e.rgb, scene.size, e);
   drawFrame($("plan-seen"), e.seenRgb, scene.size);
-  if (e.planMs > 0) $("plan-status").textContent = `plan ${e.replans}: ${e.planMs.toFixed(0)} ms (CEM, one graph run)`;
+  if (e.planMs > 0)
+    $("plan-status").textContent = `plan ${e.replans}: ${e.planMs.toFixed(0)} ms (CEM, one graph run)`;
 });
 
 $("world").onclick = (ev: MouseEvent) => {
   if (!scene || busy) return;
   const canvas = $<HTMLCanvasElement>("world");
   const rect = canvas.getBoundingClientRect();
-  goal = [((ev.clientX - rect.left) / rect.width) * scene.size, ((ev.clientY - rect.top) / rect.height) * scene.size];
+  goal = [
+    ((ev.clientX - rect.left) / rect.width) * scene.size,
+    ((ev.clientY - rect.top) / rect.height) * scene.size,
+  ];
   drawWorld(scene.rgb, scene.size);
   $("plan-result").textContent = "";
   lastDrawn = undefined;

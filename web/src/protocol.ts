@@ -46,7 +46,9 @@ export type Request =
       plan: PlanSettings;
     }
   | { type: "load"; params: ArrayBuffer; state: string }
-  | { type: "save" };
+  | { type: "save" }
+  /** Plans/s of the current model's fused CEM (benchmarks): `repeats` plans after one warm-up. */
+  | { type: "bench-plan"; plan: PlanSettings; repeats: number; keepHistory: boolean };
 
 export interface InitReply {
   label: string;

@@ -16,7 +16,6 @@ import {
   type HostTensor,
   hostTensor,
   keyFromSeed,
-  layoutOf,
   type ParamLayout,
   packTree,
   type Tensor,
@@ -193,7 +192,11 @@ async function embedFrames(m: Model, frames: Float32Array, n: number): Promise<F
     const layout = m.layout;
     graph = await compile(
       (i) =>
-        encode(unpackSymbolic(i.params, layout, template) as unknown as WorldModelParams<Tensor>, i.obs, config),
+        encode(
+          unpackSymbolic(i.params, layout, template) as unknown as WorldModelParams<Tensor>,
+          i.obs,
+          config,
+        ),
       { params: { shape: [layout.total] }, obs: { shape: [n, c, h, w] } },
       need(runtime, "runtime not started").backend,
     );
@@ -285,7 +288,10 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
       }
       if (done % monitorEvery === 0 || done === s.steps) {
         const m = current();
-        emit("monitor", await monitorEvent(m, await embedFrames(m, need(monitor, "").frames, MONITOR_FRAMES), done));
+        emit(
+          "monitor",
+          await monitorEvent(m, await embedFrames(m, need(monitor, "").frames, MONITOR_FRAMES), done),
+        );
       }
       await yieldToMessages();
     }
@@ -299,12 +305,18 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
   return last;
 }
 
-async function plan(goal: [number, number], s: PlanSettings, perturbation: PerturbationSettings): Promise<PlanReply> {
+async function plan(
+  goal: [number, number],
+  s: PlanSettings,
+  perturbation: PerturbationSettings,
+): Promise<PlanReply> {
   const m = need(model, "train or load a model first");
   const base = need(scene, "no scene");
   const planned = new Scene(base.options, perturbation);
   if (!planned.roomAt(goal[0], goal[1]))
-    throw new Error(`the goal (${goal[0].toFixed(1)}, ${goal[1].toFixed(1)}) is inside a wall; click inside a room`);
+    throw new Error(
+      `the goal (${goal[0].toFixed(1)}, ${goal[1].toFixed(1)}) is inside a wall; click inside a room`,
+    );
   const p = await plannerFor(m, s);
   if (!m.probe) await refitProbe(m);
   stopRequested = false;
@@ -446,6 +458,37 @@ function save(): SaveReply {
   };
 }
 
+async function benchPlan(
+  r: Extract<Request, { type: "bench-plan" }>,
+): Promise<{ plansPerSecond: number; compileSeconds: number }> {
+  const m = need(model, "train or load a model first");
+  const t0 = performance.now();
+  const p = await compileLatentPlanner(
+    m.params,
+    m.preset.model,
+    r.plan,
+    need(runtime, "no runtime").backend,
+    {
+      keepHistory: r.keepHistory,
+    },
+  );
+  const compileSeconds = (performance.now() - t0) / 1000;
+  try {
+    const view = new Scene(sceneOptions(m.preset));
+    const start = view.reset(1);
+    const goal = Float64Array.from(start);
+    goal[0] += 4;
+    const z0 = await embedFrames(m, toUnit(view.cleanFrame(start)), 1);
+    const zg = await embedFrames(m, toUnit(view.cleanFrame(goal)), 1);
+    await p.plan(keyFromSeed(0), z0, zg);
+    const t1 = performance.now();
+    for (let i = 0; i < r.repeats; i++) await p.plan(keyFromSeed(i + 1), z0, zg);
+    return { plansPerSecond: r.repeats / ((performance.now() - t1) / 1000), compileSeconds };
+  } finally {
+    await p.release();
+  }
+}
+
 function sceneReply(s: Scene, state: ArrayLike<number>, perturbation?: PerturbationSettings): SceneReply {
   const seen = perturbation ? new Scene(s.options, perturbation) : s;
   return {
@@ -496,6 +539,8 @@ async function handle(request: Request): Promise<unknown> {
       return load(request.params, request.state);
     case "save":
       return save();
+    case "bench-plan":
+      return benchPlan(request);
   }
 }
 
