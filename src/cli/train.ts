@@ -7,16 +7,23 @@ import { parseArgs } from "node:util";
 import { collectInMemory, type TrajectoryDataset } from "../data/index.ts";
 import { openDataset } from "../data/node.ts";
 import { nodeBackend, writeFileAtomic } from "../engine/node.ts";
+import type { Backend } from "../engine/index.ts";
 import {
+  buildIjepaRun,
+  buildVjepaRun,
   buildWorldModelRun,
   ConfigError,
   getPreset,
+  IJEPA_PRESETS,
   PRESETS,
+  quickIjepaPreset,
   quickPreset,
+  quickVjepaPreset,
+  VJEPA_PRESETS,
   validateRunConfig,
   type WorldModelPreset,
 } from "../train/index.ts";
-import { type LogRecord, listCheckpoints, TrainingDiverged, train } from "../train/node.ts";
+import { type LogRecord, listCheckpoints, TrainingDiverged, type TrainSpec, train } from "../train/node.ts";
 import { type Command, UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
@@ -26,7 +33,7 @@ Trains a world model and writes DIR/config.json (the resolved run config, usable
 --config), DIR/metrics.jsonl and DIR/checkpoints/step-N/. Ctrl-C stops after the current
 step and saves a checkpoint; rerun with --resume to continue exactly where it stopped.
 
-  --preset NAME           ${Object.keys(PRESETS).join(", ")}
+  --preset NAME           ${[...Object.keys(PRESETS), ...Object.keys(IJEPA_PRESETS), ...Object.keys(VJEPA_PRESETS)].join(", ")}
   --config FILE           a run config JSON (env, data, model, loss, train)
   --data DIR              a dataset from "jepa collect" (default: collect the config's data in memory)
   --out DIR               run folder; one that holds checkpoints needs --resume
@@ -121,6 +128,61 @@ function loadData(run: WorldModelPreset, dir: string | undefined): TrajectoryDat
   return ds;
 }
 
+/** What one `jepa train` run trains: its resolved config, length and TrainSpec. */
+interface TrainJob {
+  name: string;
+  config: unknown;
+  steps: number;
+  embedDim: number;
+  spec(backend: Backend): TrainSpec;
+}
+
+/** I-JEPA and V-JEPA presets (built-in only; their configs are not validated run configs). */
+function jepaPresetJob(values: Record<string, string | boolean | undefined>): TrainJob | undefined {
+  const name = values.preset as string | undefined;
+  if (name === undefined || !(name in IJEPA_PRESETS || name in VJEPA_PRESETS)) return undefined;
+  if (values.data !== undefined)
+    throw new UsageError(`--data is for world-model presets; ${name} makes its own data`);
+  const steps = integer("steps", values.steps as string | undefined, 1);
+  const withSteps = <P extends { train: { steps: number; warmupSteps: number } }>(p: P): P =>
+    steps === undefined
+      ? p
+      : { ...p, train: { ...p.train, steps, warmupSteps: Math.min(p.train.warmupSteps, steps - 1) } };
+  if (name in IJEPA_PRESETS) {
+    const p = withSteps(values.quick ? quickIjepaPreset(IJEPA_PRESETS[name]) : IJEPA_PRESETS[name]);
+    return {
+      name: p.name,
+      config: p,
+      steps: p.train.steps,
+      embedDim: p.model.encoder.dim,
+      spec: (backend) => buildIjepaRun(p, { backend }),
+    };
+  }
+  const p = withSteps(values.quick ? quickVjepaPreset(VJEPA_PRESETS[name]) : VJEPA_PRESETS[name]);
+  return {
+    name: p.name,
+    config: p,
+    steps: p.train.steps,
+    embedDim: (p.model as { encoder: { dim: number } }).encoder.dim,
+    spec: (backend) =>
+      buildVjepaRun(p, collectInMemory("bouncing-sprites", { size: p.data.size }, "random", p.data), {
+        backend,
+      }),
+  };
+}
+
+/** A world-model run from --preset or --config (validated), with its data. */
+function worldModelJob(values: Record<string, string | boolean | undefined>): TrainJob {
+  const run = resolveConfig(values);
+  return {
+    name: run.name,
+    config: run,
+    steps: run.train.steps,
+    embedDim: run.model.embedDim,
+    spec: (backend) => buildWorldModelRun(run, loadData(run, values.data as string | undefined), { backend }),
+  };
+}
+
 const isOutOfDisk = (err: unknown): boolean =>
   (err as NodeJS.ErrnoException)?.code === "ENOSPC" ||
   /out of disk space/.test((err as Error)?.message ?? "");
@@ -160,8 +222,8 @@ export const command: Command = {
     }
     const out = values.out as string | undefined;
     if (!out) throw new UsageError(`missing --out DIR; see "jepa help train"`);
-    const run = resolveConfig(values);
-    const steps = run.train.steps;
+    const job = jepaPresetJob(values) ?? worldModelJob(values);
+    const steps = job.steps;
     const checkpointEvery =
       integer("checkpoint-every", values["checkpoint-every"] as string | undefined, 1) ??
       Math.max(1, Math.round(steps / 10));
@@ -174,7 +236,7 @@ export const command: Command = {
     const ckptDir = join(out, "checkpoints");
     const existing = listCheckpoints(ckptDir);
     const configPath = join(out, "config.json");
-    const configText = `${JSON.stringify(run, null, 2)}\n`;
+    const configText = `${JSON.stringify(job.config, null, 2)}\n`;
     if (existing.length > 0 && !values.resume) {
       throw new UsageError(
         `${out} already holds a run (checkpoints up to step ${existing.at(-1)}); pass --resume to continue it, or choose a new --out`,
@@ -196,7 +258,6 @@ export const command: Command = {
       return 0;
     }
 
-    const data = loadData(run, values.data as string | undefined);
     const controller = new AbortController();
     const onSigint = () => {
       if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop now
@@ -212,11 +273,11 @@ export const command: Command = {
       mkdirSync(out, { recursive: true });
       writeFileAtomic(configPath, configText);
       const backend = nodeBackend();
-      const result = await train(buildWorldModelRun(run, data, { backend }), {
+      const result = await train(job.spec(backend), {
         steps,
         backend,
         outDir: out,
-        config: run,
+        config: job.config,
         checkpointEvery,
         keepLast,
         logEvery,
@@ -226,9 +287,7 @@ export const command: Command = {
         onLog(r) {
           last = r;
           if (r.warning) process.stderr.write(`\nwarning: ${r.warning}\n`);
-          const rank = r.collapse
-            ? ` | rank ${r.collapse.effectiveRank.toFixed(1)}/${run.model.embedDim}`
-            : "";
+          const rank = r.collapse ? ` | rank ${r.collapse.effectiveRank.toFixed(1)}/${job.embedDim}` : "";
           bar.update(r.step - startStep, `step ${r.step} ${formatTerms(r)}${rank}`);
         },
       });
@@ -245,7 +304,7 @@ export const command: Command = {
       }
       const seconds = bar.finish(last ? `step ${last.step} ${formatTerms(last)}` : undefined);
       console.log(
-        `trained ${run.name} to step ${steps} in ${seconds.toFixed(1)}s (${((steps - startStep) / seconds).toFixed(2)} steps/s); run folder ${out}`,
+        `trained ${job.name} to step ${steps} in ${seconds.toFixed(1)}s (${((steps - startStep) / seconds).toFixed(2)} steps/s); run folder ${out}`,
       );
       return 0;
     } catch (err) {

@@ -10,3 +10,18 @@ export {
   type WorldModelPreset,
   type WorldModelRunOptions,
 } from "./presets.ts";
+export {
+  buildIjepaRun,
+  compileIjepaEmbedder,
+  getIjepaPreset,
+  IJEPA_PRESETS,
+  type IjepaPreset,
+  quickIjepaPreset,
+} from "./preset-ijepa.ts";
+export {
+  buildVjepaRun,
+  getVjepaPreset,
+  quickVjepaPreset,
+  VJEPA_PRESETS,
+  type VjepaPreset,
+} from "./preset-vjepa.ts";
