@@ -57,3 +57,4 @@ export {
 } from "./vjepa.ts";
 export { type WhiteningOptions, whiteningPenalty } from "./whitening.ts";
 export { type LatentDynamics, type WorldModelLossConfig, worldModelLoss } from "./world-model-loss.ts";
+export { flowSmoothness, type McJepaLossConfig, mcJepaLoss, type MotionContentModel } from "./mc-jepa.ts";

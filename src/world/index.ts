@@ -35,3 +35,16 @@ export {
   frozenWorldLoss,
   initFrozenWorld,
 } from "./frozen-encoder.ts";
+export {
+  featureStride,
+  initMcJepa,
+  type McJepaConfig,
+  type McJepaParams,
+  mcContent,
+  mcFeatures,
+  mcFlow,
+  mcJepaModel,
+  mcProject,
+  upsampleFlow,
+  warp,
+} from "./mc-jepa.ts";
