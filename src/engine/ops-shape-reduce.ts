@@ -483,7 +483,10 @@ for (const [name, r] of Object.entries(REDUCE)) {
     },
     lower(l, node, [x], outputs) {
       const keepdims = { i: node.attrs.keepdims ? 1 : 0 };
-      l.node(r.onnx, [x, l.int64s(node.attrs.axes as number[])], outputs, { keepdims });
+      const axes = node.attrs.axes as number[];
+      // ReduceSum takes axes as an input from opset 13, ReduceMean/ReduceMax only from 18.
+      if (r.onnx !== "ReduceSum" && l.opset < 18) l.node(r.onnx, [x], outputs, { keepdims, axes: { ints: axes } });
+      else l.node(r.onnx, [x, l.int64s(axes)], outputs, { keepdims });
     },
     evaluate([x], node) {
       const axes = node.attrs.axes as number[];
