@@ -1,7 +1,7 @@
 // onnxruntime-web set up for this page: runtime files from our own origin, WASM threads when
 // the page is cross-origin isolated (SharedArrayBuffer), WebGPU when asked for and present.
 import * as ort from "onnxruntime-web";
-import { type Backend, type OrtModule, ortBackend } from "../../src/engine/index.ts";
+import { type Backend, type Executable, type OrtModule, ortBackend } from "../../src/engine/index.ts";
 import type { ExecutionProvider, InitReply } from "./protocol.ts";
 
 export interface Runtime extends InitReply {
@@ -12,6 +12,34 @@ export interface Runtime extends InitReply {
 function wasmThreads(): number {
   if (!globalThis.crossOriginIsolated) return 1;
   return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+}
+
+/**
+ * onnxruntime-web 1.30 does not fill preallocated output tensors the way onnxruntime-node
+ * does: a train step that passes its spare buffers as outputs reads them back unwritten, and
+ * the model alternates between its initial and untouched parameters instead of learning.
+ * So runs here never preallocate; results are copied into the caller's buffers instead
+ * (a copy of P floats per state buffer per step, well under 1% of a step).
+ */
+function copyingOutputs(backend: Backend): Backend {
+  return {
+    name: backend.name,
+    async load(traced): Promise<Executable> {
+      const exe = await backend.load(traced);
+      return {
+        async run(feeds, preallocated) {
+          const out = await exe.run(feeds);
+          if (preallocated)
+            for (const [name, given] of Object.entries(preallocated)) {
+              given.data.set(out[name].data as never);
+              out[name] = given;
+            }
+          return out;
+        },
+        release: () => exe.release(),
+      };
+    },
+  };
 }
 
 async function hasWebGpu(): Promise<boolean> {
@@ -32,10 +60,9 @@ export async function initRuntime(ep: ExecutionProvider, ortBase: string): Promi
   const isolated = Boolean(globalThis.crossOriginIsolated);
   const useGpu = ep === "webgpu" && (await hasWebGpu());
   const providers = useGpu ? ["webgpu", "wasm"] : ["wasm"];
-  const backend = ortBackend(ort as unknown as OrtModule, {
-    executionProviders: providers,
-    intraOpThreads: threads,
-  });
+  const backend = copyingOutputs(
+    ortBackend(ort as unknown as OrtModule, { executionProviders: providers, intraOpThreads: threads }),
+  );
   const wasmLabel = `WASM, ${threads} thread${threads === 1 ? "" : "s"}${isolated ? "" : " (page not cross-origin isolated)"}`;
   const label = useGpu
     ? `WebGPU (WASM fallback, ${threads} threads)`

@@ -24,13 +24,7 @@ import {
   unpackSymbolic,
 } from "../../src/engine/index.ts";
 import { pca2 } from "../../src/eval/index.ts";
-import {
-  buildWorldModelRun,
-  collapseStats,
-  getPreset,
-  validateRunConfig,
-  type WorldModelPreset,
-} from "../../src/train/index.ts";
+import { buildWorldModelRun, collapseStats, type WorldModelPreset } from "../../src/train/index.ts";
 import { encode, type WorldModelParams } from "../../src/world/index.ts";
 import { CheckpointError, readCheckpoint, writeCheckpoint } from "./checkpoint-files.ts";
 import { compileLatentPlanner, type LatentPlanner, runEpisode } from "./latent-planning.ts";
@@ -53,6 +47,7 @@ import type {
 import { initRuntime, type Runtime } from "./runtime.ts";
 import { Scene } from "./scene.ts";
 import { sampleNearbyGoal } from "./tasks.ts";
+import { presetFor, settingsOf } from "./run-settings.ts";
 
 const scope = self as unknown as {
   postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
@@ -101,40 +96,6 @@ let planner: { key: string; planner: LatentPlanner } | undefined;
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(what);
   return value;
-}
-
-/** The run config of the Learn view's settings: a two-rooms preset with its sizes replaced. */
-export function presetFor(s: RunSettings): WorldModelPreset {
-  const base = getPreset(s.regularizer === "sigreg" ? "two-rooms-sigreg" : "two-rooms-vicreg");
-  return validateRunConfig({
-    ...base,
-    name: `web-${base.name}`,
-    env: { name: "two-rooms", options: { size: s.imageSize, fixedWall: s.fixedWall } },
-    data: { ...base.data, episodes: s.episodes },
-    model: { ...base.model, observation: [2, s.imageSize, s.imageSize] },
-    train: {
-      ...base.train,
-      steps: s.steps,
-      batch: s.batch,
-      clipLength: s.clipLength,
-      lr: s.lr,
-      warmupSteps: Math.min(base.train.warmupSteps, Math.floor(s.steps / 5)),
-    },
-  });
-}
-
-function settingsOf(p: WorldModelPreset): RunSettings {
-  const options = p.env.options as { size?: number; fixedWall?: boolean };
-  return {
-    regularizer: p.loss.regularizer,
-    fixedWall: Boolean(options.fixedWall),
-    imageSize: options.size ?? p.model.observation[1],
-    episodes: p.data.episodes,
-    steps: p.train.steps,
-    batch: p.train.batch,
-    clipLength: p.train.clipLength,
-    lr: p.train.lr,
-  };
 }
 
 const sceneOptions = (p: WorldModelPreset) => {
