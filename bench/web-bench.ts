@@ -67,8 +67,8 @@ try {
         (logs[logs.length - 1].elapsedSeconds - logs[warm].elapsedSeconds) / (logs.length - 1 - warm);
       const p1 = { horizon: 40, population: 200, iterations: 10, elites: 20, executeSteps: 10, budget: 200 };
       const app = { horizon: 20, population: 200, iterations: 6, elites: 20, executeSteps: 5, budget: 100 };
-      const plan = async (plan: typeof p1, keepHistory: boolean) =>
-        (await jepa.call({ type: "bench-plan", plan, repeats: 20, keepHistory })) as {
+      const plan = async (plan: typeof p1, keepHistory: boolean, fused: boolean) =>
+        (await jepa.call({ type: "bench-plan", plan, repeats: 20, keepHistory, fused })) as {
           plansPerSecond: number;
         };
       return {
@@ -77,8 +77,9 @@ try {
         trainSeconds,
         stepSeconds,
         setupSeconds: trainSeconds - logs[logs.length - 1].elapsedSeconds,
-        plansPerSecondP1: (await plan(p1, false)).plansPerSecond,
-        plansPerSecondApp: (await plan(app, true)).plansPerSecond,
+        plansPerSecondP1Fused: (await plan(p1, false, true)).plansPerSecond,
+        plansPerSecondP1: (await plan(p1, false, false)).plansPerSecond,
+        plansPerSecondApp: (await plan(app, true, false)).plansPerSecond,
       };
     },
     { steps },

@@ -1,5 +1,5 @@
-// Planning in latent space for the page: the whole CEM loop fused into one graph per plan
-// (one runtime call, which matters in a browser where each call has a fixed cost), plus a
+// Planning in latent space for the page: CEM over a compiled population rollout cost (or the
+// whole CEM loop fused into one graph, `fused`), plus a
 // display graph that rolls the drawn candidates out so a linear probe can place them on the
 // map. MPC, as in protocol P1:
 //   1. embed the goal frame once;
@@ -21,7 +21,7 @@ import {
   type Tree,
 } from "../../src/engine/index.ts";
 import { P1, twoRoomsSuccess } from "../../src/envs/index.ts";
-import { compileFusedCem, type FusedCem, type PlanResult } from "../../src/planners/index.ts";
+import { cem, compileFusedCem, compileRolloutCost, type PlanResult } from "../../src/planners/index.ts";
 import { predict, rollout, type WorldModelConfig, type WorldModelParams } from "../../src/world/index.ts";
 import type { LinearProbe } from "./linear-probe.ts";
 import type { PlanSettings, PlanStepEvent } from "./protocol.ts";
@@ -43,33 +43,37 @@ export async function compileLatentPlanner(
   config: WorldModelConfig,
   settings: PlanSettings,
   backend: Backend,
-  opts: { keepHistory?: boolean } = {},
+  /** `fused` (default): the whole CEM loop in one graph run; otherwise one run per CEM iteration. */
+  opts: { keepHistory?: boolean; fused?: boolean } = {},
 ): Promise<LatentPlanner> {
-  const { keepHistory = true } = opts;
+  const { keepHistory = true, fused: useFused = true } = opts;
   const { horizon, population, iterations, elites } = settings;
   const D = config.embedDim;
   const A = config.actionDim;
   const scale = config.observation[1] / P1.referenceSize;
   const constants = () => mapTree(params, (t) => constant(t)) as unknown as WorldModelParams<Tensor>;
   let inGraph: WorldModelParams<Tensor> | undefined;
-  const fused: FusedCem = await compileFusedCem(
-    (z, a) => {
-      inGraph ??= constants();
-      return predict(inGraph, z, a, config);
-    },
-    {
-      horizon,
-      actionDim: A,
-      latentShape: [D],
-      backend,
-      population,
-      iterations,
-      elites,
-      low: -P1.maxStep * scale,
-      high: P1.maxStep * scale,
-      keepHistory,
-    },
-  );
+  const step = (z: Tensor, a: Tensor) => {
+    inGraph ??= constants();
+    return predict(inGraph, z, a, config);
+  };
+  const bounds = { low: -P1.maxStep * scale, high: P1.maxStep * scale };
+  const fused = useFused
+    ? await compileFusedCem(step, {
+        horizon,
+        actionDim: A,
+        latentShape: [D],
+        backend,
+        population,
+        iterations,
+        elites,
+        ...bounds,
+        keepHistory,
+      })
+    : undefined;
+  const cost = useFused
+    ? undefined
+    : await compileRolloutCost(step, { population, horizon, actionDim: A, latentShape: [D], backend });
   const rows = DRAWN_CANDIDATES + elites + 1;
   const display: Compiled = await compile(
     (i) => {
@@ -82,7 +86,20 @@ export async function compileLatentPlanner(
   const initStd = 1.5 * scale;
   return {
     settings,
-    plan: (key, z0, goal, warm) => fused.plan(key, z0, goal, { mean: warm ?? 0, std: initStd }),
+    plan: (key, z0, goal, warm) =>
+      fused
+        ? fused.plan(key, z0, goal, { mean: warm ?? 0, std: initStd })
+        : cem(key, cost!.costFor(z0, goal), {
+            horizon,
+            actionDim: A,
+            population,
+            iterations,
+            elites,
+            ...bounds,
+            initMean: warm ?? 0,
+            initStd,
+            keepHistory,
+          }),
     async rollout(z0, actions) {
       const out = await display.run({
         z0: hostTensor([1, D], z0),
@@ -91,7 +108,8 @@ export async function compileLatentPlanner(
       return Float32Array.from(out.output.data as Float32Array);
     },
     async release() {
-      await fused.release();
+      await fused?.release();
+      await cost?.release();
       await display.release();
     },
   };

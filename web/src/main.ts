@@ -278,7 +278,7 @@ on<PlanStepEvent>("plan-step", (e) => {
   drawWorld(e.rgb, scene.size, e);
   drawFrame($("plan-seen"), e.seenRgb, scene.size);
   if (e.planMs > 0)
-    $("plan-status").textContent = `plan ${e.replans}: ${e.planMs.toFixed(0)} ms (CEM, one graph run)`;
+    $("plan-status").textContent = `plan ${e.replans}: ${e.planMs.toFixed(0)} ms (CEM in latent space)`;
 });
 
 $("world").onclick = (ev: MouseEvent) => {
