@@ -16,7 +16,8 @@ const ortDist = join(here, "..", "node_modules", "onnxruntime-web", "dist");
  * bundled in) loads the JSEP build's ES module glue and binary from `env.wasm.wasmPaths`; the
  * glue also starts the WASM threads, so no application code runs inside them.
  */
-const ortFiles = () => readdirSync(ortDist).filter((f) => /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/.test(f));
+const ortFiles = () =>
+  readdirSync(ortDist).filter((f) => /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/.test(f));
 
 export const isolationHeaders = {
   "Cross-Origin-Opener-Policy": "same-origin",
