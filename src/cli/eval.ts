@@ -4,8 +4,20 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { nodeBackend } from "../engine/node.ts";
-import { evaluateP3, type P3Settings } from "../eval/index.ts";
-import { train } from "../train/node.ts";
+import {
+  compileLatentWorld,
+  evaluateP1,
+  evaluateP3,
+  evaluateP4,
+  evaluateP5,
+  evaluateP6,
+  type P1Settings,
+  type P3Settings,
+  P4_QUICK,
+  P5_QUICK,
+} from "../eval/index.ts";
+import { PRESETS, quickPreset } from "../train/index.ts";
+import { loadTrainedWorldModel, train } from "../train/node.ts";
 import { type Command, UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
@@ -44,13 +56,109 @@ async function runP3(args: EvalArgs) {
   return report;
 }
 
+/** A trained two-rooms world model from --model, compiled for planning with P1's CEM settings. */
+async function plannedWorld(args: EvalArgs, settings: { population: number; horizon: number }) {
+  if (!args.model)
+    throw new UsageError(
+      `this protocol plans with a trained model; pass --model DIR (a "jepa train" or "jepa demo" folder)`,
+    );
+  let model: ReturnType<typeof loadTrainedWorldModel>;
+  try {
+    model = loadTrainedWorldModel(args.model);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (model.preset.env.name !== "two-rooms") {
+    throw new UsageError(
+      `--model ${args.model} was trained on ${model.preset.env.name}; this protocol needs a two-rooms model`,
+    );
+  }
+  const world = await compileLatentWorld(model.params, model.preset.model, {
+    ...settings,
+    backend: nodeBackend(),
+  });
+  return { world, model };
+}
+
+const P1_QUICK = { episodes: 10, horizon: 20, population: 64, iterations: 5, elites: 8 };
+
+async function runP1(args: EvalArgs) {
+  const settings: Partial<P1Settings> = args.quick ? { ...P1_QUICK } : {};
+  const { world, model } = await plannedWorld(args, {
+    population: settings.population ?? 200,
+    horizon: settings.horizon ?? 40,
+  });
+  const episodes = settings.episodes ?? 50;
+  const bar = progress("p1-two-rooms", episodes, { unit: "episodes" });
+  let wins = 0;
+  const report = await evaluateP1(world, settings, (done, e) => {
+    wins += e.success ? 1 : 0;
+    bar.update(done, `${wins}/${done} reached the goal`);
+  });
+  bar.finish();
+  await world.release();
+  const { episodes: list, ...rest } = report;
+  return {
+    ...rest,
+    protocol: args.quick ? "p1-two-rooms-quick" : "p1-two-rooms",
+    model: { checkpoint: model.checkpoint, step: model.step, preset: model.preset.name },
+    episodes: list.map(({ startObservation, goalObservation, finalObservation, ...e }) => e),
+  };
+}
+
+async function runP4(args: EvalArgs) {
+  const settings = args.quick ? { ...P4_QUICK } : {};
+  const { world, model } = await plannedWorld(args, {
+    population: settings.population ?? 200,
+    horizon: settings.horizon ?? 40,
+  });
+  let bar: ReturnType<typeof progress> | undefined;
+  const report = await evaluateP4(world, settings, {
+    protocol: args.quick ? "p4-stress-quick" : "p4-stress",
+    onEpisode: (done, total, label) => {
+      bar ??= progress("p4-stress", total, { unit: "episodes" });
+      bar.update(done, label);
+    },
+  });
+  bar?.finish();
+  await world.release();
+  return { ...report, model: { checkpoint: model.checkpoint, step: model.step, preset: model.preset.name } };
+}
+
+async function runP5(args: EvalArgs) {
+  const settings = args.quick ? { ...P5_QUICK } : {};
+  if (args.steps !== undefined) Object.assign(settings, { steps: args.steps });
+  const bar = progress("p5-video", 1, { unit: "steps" });
+  const report = await evaluateP5(settings, {
+    backend: nodeBackend(),
+    train,
+    protocol: args.quick ? "p5-video-quick" : "p5-video",
+    onLog: (r) => bar.update(r.step, `loss ${r.loss.toFixed(4)}`),
+  });
+  bar.finish();
+  return report;
+}
+
+async function runP6(args: EvalArgs) {
+  const preset = args.quick ? quickPreset(PRESETS["two-rooms-vicreg"]) : PRESETS["two-rooms-vicreg"];
+  const settings = args.quick
+    ? { p1: { episodes: 4, horizon: 10, population: 32, iterations: 3, elites: 4 } }
+    : {};
+  return evaluateP6(preset, settings, {
+    backend: nodeBackend(),
+    train,
+    protocol: args.quick ? "p6-jepa-vs-generative-quick" : "p6-jepa-vs-generative",
+    onProgress: (label) => console.error(`[p6] ${label}`),
+  });
+}
+
 const PROTOCOLS: Record<string, Runner | undefined> = {
-  "p1-two-rooms": undefined,
+  "p1-two-rooms": runP1,
   "p2-push-t": undefined,
   "p3-identifiability": runP3,
-  "p4-stress": undefined,
-  "p5-video": undefined,
-  "p6-jepa-vs-generative": undefined,
+  "p4-stress": runP4,
+  "p5-video": runP5,
+  "p6-jepa-vs-generative": runP6,
 };
 
 const usage = `usage: jepa eval --protocol NAME --out DIR [--quick] [--seeds N] [--steps N] [--model DIR]
@@ -60,7 +168,8 @@ protocol, settings, seeds, metrics (name -> number) and ci95 (name -> [low, high
 Protocols: ${Object.keys(PROTOCOLS).join(", ")}.
   --quick     reduced settings for 2 CPU cores (the report's protocol name ends in -quick)
   --seeds N   number of seeds 0..N-1 (default 3)
-  --steps N   training steps per seed (overrides the protocol's or --quick's)`;
+  --steps N   training steps per seed (overrides the protocol's or --quick's)
+  --model DIR a trained world model ("jepa train" or "jepa demo" folder) for p1-two-rooms and p4-stress`;
 
 function positiveInteger(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -15,3 +15,4 @@ export {
   type TrainSpec,
   train,
 } from "./trainer.ts";
+export { loadTrainedWorldModel, type TrainedWorldModel } from "./run-folder.ts";
