@@ -37,6 +37,12 @@ export interface OrtBackendOptions {
   emit?: EmitOptions;
   /** Writes each model's bytes (for debugging or profiling). */
   onModel?: (bytes: Uint8Array) => void;
+  /**
+   * Let ONNX Runtime write outputs straight into the caller's preallocated buffers (default
+   * true; saves a copy per run). onnxruntime-web 1.30 leaves such buffers unwritten, so pass
+   * false there: results are then copied into the caller's buffers.
+   */
+  preallocateOutputs?: boolean;
   /** Extra ONNX Runtime session options (e.g. enableProfiling). */
   sessionOptions?: Record<string, unknown>;
 }
@@ -100,7 +106,7 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions = {}): Backen
             inputs[name] = toOrt(ort, f);
           }
           let results: Record<string, OrtTensor>;
-          if (preallocated) {
+          if (preallocated && opts.preallocateOutputs !== false) {
             const fetches: Record<string, OrtTensor | null> = {};
             for (const name of outputNames)
               fetches[name] = preallocated[name] ? toOrt(ort, preallocated[name]) : null;
