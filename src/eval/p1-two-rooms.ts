@@ -6,7 +6,7 @@
 //   4. success when the final distance to the goal is under 4.5 px (at 65 px, scaled).
 import { foldIn, keyFromSeed } from "../engine/index.ts";
 import { P1_BUDGET, sampleEvalEpisode, TwoRooms, twoRoomsSuccess } from "../envs/index.ts";
-import { cem, mpc } from "../planners/index.ts";
+import { type BoundPlanner, type CostFn, cem, icem, mpc, mppi } from "../planners/index.ts";
 import type { LatentWorld } from "./latent-planner.ts";
 import { wilsonInterval } from "./stats.ts";
 
@@ -20,7 +20,14 @@ export interface P1Settings {
   elites: number;
   executeSteps: number;
   imageSize: number;
-  planner: "cem";
+  /** "cem"; "mppi" (temperature-weighted, EB-JEPA's best); "icem" (colored noise, fixed population). */
+  planner: "cem" | "mppi" | "icem";
+  /** Initial CEM std / MPPI noise std, in P1 px per step (scaled with the image). */
+  noiseStd?: number;
+  /** MPPI temperature (on the latent cost). */
+  temperature?: number;
+  /** iCEM noise color beta (1/f^beta). */
+  beta?: number;
 }
 
 export const P1_DEFAULTS: P1Settings = {
@@ -60,6 +67,49 @@ export interface P1Report {
   episodes: P1Episode[];
 }
 
+/** The planner of the settings, bound for MPC (actions in px, clipped to the P1 step). */
+function boundPlanner(s: P1Settings, scale: number): BoundPlanner {
+  const common = {
+    horizon: s.horizon,
+    actionDim: 2,
+    population: s.population,
+    iterations: s.iterations,
+    low: -2.45 * scale,
+    high: 2.45 * scale,
+  };
+  const std = (s.noiseStd ?? 1.5) * scale;
+  if (s.planner === "mppi") {
+    // The temperature is relative: costs are rescaled per call so that (median - min) = 1,
+    // which makes it independent of the latent space's scale.
+    const relative: (cost: CostFn) => CostFn = (cost) => async (actions) => {
+      const c = await cost(actions);
+      const sorted = Float32Array.from(c).sort();
+      const spread = sorted[sorted.length >> 1] - sorted[0] || 1;
+      return c.map((v) => (v - sorted[0]) / spread);
+    };
+    return (key, cost, warm) =>
+      mppi(key, relative(cost), {
+        ...common,
+        temperature: s.temperature ?? 0.01,
+        noiseStd: std,
+        initMean: warm ?? 0,
+      });
+  }
+  if (s.planner === "icem") {
+    return (key, cost, warm) =>
+      icem(key, cost, {
+        ...common,
+        populationDecay: 1, // the compiled cost has a fixed population
+        elites: s.elites,
+        beta: s.beta ?? 1,
+        initMean: warm ?? 0,
+        initStd: std,
+      });
+  }
+  return (key, cost, warm) =>
+    cem(key, cost, { ...common, elites: s.elites, initMean: warm ?? 0, initStd: std });
+}
+
 export async function evaluateP1(
   world: LatentWorld,
   settings: Partial<P1Settings> = {},
@@ -77,36 +127,21 @@ export async function evaluateP1(
     const goalZ = await world.embed(ep.goalObservation);
     let observation = env.render();
     const path: number[][] = [];
-    const result = await mpc(
-      foldIn(keyFromSeed(s.seed), e),
-      (key, cost, warm) =>
-        cem(key, cost, {
-          horizon: s.horizon,
-          actionDim: 2,
-          population: s.population,
-          iterations: s.iterations,
-          elites: s.elites,
-          low: -2.45 * scale,
-          high: 2.45 * scale,
-          initMean: warm ?? 0,
-          initStd: 1.5 * scale,
-        }),
-      {
-        actionDim: 2,
-        executeSteps: s.executeSteps,
-        budget: s.budget,
-        costFor: async () => world.costFor(await world.embed(observation), goalZ),
-        step(actions) {
-          for (let k = 0; k < actions.length / 2; k++) {
-            observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
-            const st = env.getState();
-            path.push([st[0], st[1]]);
-            if (twoRoomsSuccess(st, ep.goal, s.imageSize)) return true;
-          }
-          return false;
-        },
+    const result = await mpc(foldIn(keyFromSeed(s.seed), e), boundPlanner(s, scale), {
+      actionDim: 2,
+      executeSteps: s.executeSteps,
+      budget: s.budget,
+      costFor: async () => world.costFor(await world.embed(observation), goalZ),
+      step(actions) {
+        for (let k = 0; k < actions.length / 2; k++) {
+          observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
+          const st = env.getState();
+          path.push([st[0], st[1]]);
+          if (twoRoomsSuccess(st, ep.goal, s.imageSize)) return true;
+        }
+        return false;
       },
-    );
+    });
     const final = env.getState();
     const episode: P1Episode = {
       seed,
