@@ -28,6 +28,8 @@ export interface P1Settings {
   temperature?: number;
   /** iCEM noise color beta (1/f^beta). */
   beta?: number;
+  /** The fixed-wall variant (a reduced setting: say so next to its numbers). Default false. */
+  fixedWall?: boolean;
 }
 
 export const P1_DEFAULTS: P1Settings = {
@@ -120,8 +122,8 @@ export async function evaluateP1(
   const scale = s.imageSize / 65;
   for (let e = 0; e < s.episodes; e++) {
     const seed = s.seed * 100_000 + e;
-    const ep = sampleEvalEpisode(seed, { size: s.imageSize });
-    const env = new TwoRooms({ size: s.imageSize });
+    const ep = sampleEvalEpisode(seed, { size: s.imageSize, fixedWall: s.fixedWall ?? false });
+    const env = new TwoRooms({ size: s.imageSize, fixedWall: s.fixedWall ?? false });
     env.reset({ seed });
     env.setState(ep.start);
     const goalZ = await world.embed(ep.goalObservation);
