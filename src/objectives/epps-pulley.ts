@@ -68,7 +68,7 @@ export function eppsPulley(x: Tensor, opts: EppsPulleyOptions = {}): Tensor {
     // Knot 0 (t = 0) has cos = 1 and sin = 0 exactly: only the other knots need the samples.
     const perm = [...x.shape.keys()];
     [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
-    const cf = ops.charFn(ops.transpose(x, perm), t.slice(1)); // [..., K, 2(knots-1)]
+    const cf = ops.charFn(ops.transpose(x, perm), t[1], knots - 1); // [..., K, 2(knots-1)]
     const one = ops.add(ops.mul(ops.slice(cf, -1, 0, 1), 0), 1);
     re = ops.sub(
       ops.concat([one, ops.slice(cf, -1, 0, knots - 1)], -1),
