@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { collect } from "../data/node.ts";
 import { ENV_NAMES, makeEnv, POLICY_NAMES } from "../envs/index.ts";
+import { requiredInteger } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
@@ -22,13 +23,8 @@ command resumes: finished shards are kept, the rest are collected.
   --options JSON        more env options, e.g. '{"fixedWall":true}'
   --shard-episodes N    episodes per shard (default: ~8 MB shards)`;
 
-function integer(name: string, value: string | undefined, min: number): number {
-  if (value === undefined) throw new UsageError(`missing --${name}; see "jepa help collect"`);
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return n;
-}
+const integer = (name: string, value: string | undefined, min: number): number =>
+  requiredInteger("collect", name, value, min);
 
 export const command: Command = {
   name: "collect",

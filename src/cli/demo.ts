@@ -6,7 +6,6 @@
 //   4. report   OUT/report.json and OUT/report.html
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { collectEpisodes, type DatasetChunk, datasetFromChunks, infoOfSpec } from "../data/index.ts";
 import { compile, hostTensor, layoutOf, packTree, type Tensor, unpackSymbolic } from "../engine/index.ts";
 import { nodeBackend } from "../engine/node.ts";
@@ -15,6 +14,7 @@ import { writeDemoReport } from "../eval/node.ts";
 import { buildWorldModelRun, getPreset, quickPreset } from "../train/index.ts";
 import { listCheckpoints, train } from "../train/node.ts";
 import { encode, type WorldModelParams } from "../world/index.ts";
+import { parseOptions } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
@@ -35,22 +35,14 @@ export const command: Command = {
   summary: "collect, train, plan and report on two-rooms (P1), end to end",
   usage,
   async run(argv) {
-    let v: Record<string, string | boolean | undefined>;
-    try {
-      v = parseArgs({
-        args: argv,
-        options: {
-          out: { type: "string", default: "jepa-demo" },
-          quick: { type: "boolean", default: false },
-          resume: { type: "boolean", default: false },
-          force: { type: "boolean", default: false },
-          episodes: { type: "string" },
-          preset: { type: "string", default: "two-rooms-vicreg" },
-        },
-      }).values;
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}; see "jepa help demo"`);
-    }
+    const v = parseOptions("demo", argv, {
+      out: { type: "string", default: "jepa-demo" },
+      quick: { type: "boolean", default: false },
+      resume: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
+      episodes: { type: "string" },
+      preset: { type: "string", default: "two-rooms-vicreg" },
+    });
     const out = resolve(v.out as string);
     const quick = Boolean(v.quick);
     const runDir = join(out, "run");

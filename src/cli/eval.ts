@@ -2,7 +2,6 @@
 // of PROTOCOLS below; one without a runner yet is listed and refused with a one-line error.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { nodeBackend } from "../engine/node.ts";
 import {
   compileLatentWorld,
@@ -18,6 +17,7 @@ import {
 } from "../eval/index.ts";
 import { PRESETS, quickPreset } from "../train/index.ts";
 import { loadTrainedWorldModel, train } from "../train/node.ts";
+import { optionalInteger, parseOptions } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
@@ -171,36 +171,22 @@ Protocols: ${Object.keys(PROTOCOLS).join(", ")}.
   --steps N   training steps per seed (overrides the protocol's or --quick's)
   --model DIR a trained world model ("jepa train" or "jepa demo" folder) for p1-two-rooms and p4-stress`;
 
-function positiveInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < 1)
-    throw new UsageError(`--${name} must be an integer >= 1, got "${value}"`);
-  return v;
-}
+const positiveInteger = (name: string, value: string | undefined): number | undefined =>
+  optionalInteger(name, value, 1);
 
 export const command: Command = {
   name: "eval",
   summary: "run an evaluation protocol (P1-P6) and write report.json",
   usage,
   async run(argv) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      values = parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          protocol: { type: "string" },
-          out: { type: "string" },
-          quick: { type: "boolean" },
-          seeds: { type: "string" },
-          steps: { type: "string" },
-          model: { type: "string" },
-        },
-      }).values;
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}; see "jepa help eval"`);
-    }
+    const values = parseOptions("eval", argv, {
+      protocol: { type: "string" },
+      out: { type: "string" },
+      quick: { type: "boolean" },
+      seeds: { type: "string" },
+      steps: { type: "string" },
+      model: { type: "string" },
+    });
     const name = values.protocol as string | undefined;
     const out = values.out as string | undefined;
     if (!name) throw new UsageError(`missing --protocol NAME; one of ${Object.keys(PROTOCOLS).join(", ")}`);

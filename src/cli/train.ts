@@ -24,6 +24,7 @@ import {
   type WorldModelPreset,
 } from "../train/index.ts";
 import { type LogRecord, listCheckpoints, TrainingDiverged, type TrainSpec, train } from "../train/node.ts";
+import { optionalInteger } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
@@ -45,13 +46,8 @@ step and saves a checkpoint; rerun with --resume to continue exactly where it st
   --log-every N           metrics line every N steps (default 10)
   --monitor-every N       collapse monitors every N steps (default: as --log-every x 5; 0 = off)`;
 
-function integer(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return n;
-}
+const integer = (name: string, value: string | undefined, min: number): number | undefined =>
+  optionalInteger(name, value, min);
 
 /** The run config from --preset or --config, shrunk by --quick, with --steps applied, validated. */
 function resolveConfig(values: Record<string, string | boolean | undefined>): WorldModelPreset {
