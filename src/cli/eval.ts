@@ -4,8 +4,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nodeBackend } from "../engine/node.ts";
 import {
-  compileLatentWorld,
-  evaluateP1,
   evaluateP3,
   evaluateP4,
   evaluateP5,
@@ -16,9 +14,10 @@ import {
   P5_QUICK,
 } from "../eval/index.ts";
 import { PRESETS, quickPreset } from "../train/index.ts";
-import { loadTrainedWorldModel, train } from "../train/node.ts";
+import { train } from "../train/node.ts";
 import { optionalInteger, parseOptions } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
+import { plannedWorld, planTwoRooms } from "./planning.ts";
 import { progress } from "./progress.ts";
 
 /** What every protocol runner gets from the command line. */
@@ -56,59 +55,16 @@ async function runP3(args: EvalArgs) {
   return report;
 }
 
-/** A trained two-rooms world model from --model, compiled for planning with P1's CEM settings. */
-async function plannedWorld(args: EvalArgs, settings: { population: number; horizon: number }) {
-  if (!args.model)
-    throw new UsageError(
-      `this protocol plans with a trained model; pass --model DIR (a "jepa train" or "jepa demo" folder)`,
-    );
-  let model: ReturnType<typeof loadTrainedWorldModel>;
-  try {
-    model = loadTrainedWorldModel(args.model);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (model.preset.env.name !== "two-rooms") {
-    throw new UsageError(
-      `--model ${args.model} was trained on ${model.preset.env.name}; this protocol needs a two-rooms model`,
-    );
-  }
-  const world = await compileLatentWorld(model.params, model.preset.model, {
-    ...settings,
-    backend: nodeBackend(),
-  });
-  return { world, model };
-}
-
 const P1_QUICK = { episodes: 10, horizon: 20, population: 64, iterations: 5, elites: 8 };
 
 async function runP1(args: EvalArgs) {
   const settings: Partial<P1Settings> = args.quick ? { ...P1_QUICK } : {};
-  const { world, model } = await plannedWorld(args, {
-    population: settings.population ?? 200,
-    horizon: settings.horizon ?? 40,
-  });
-  const episodes = settings.episodes ?? 50;
-  const bar = progress("p1-two-rooms", episodes, { unit: "episodes" });
-  let wins = 0;
-  const report = await evaluateP1(world, settings, (done, e) => {
-    wins += e.success ? 1 : 0;
-    bar.update(done, `${wins}/${done} reached the goal`);
-  });
-  bar.finish();
-  await world.release();
-  const { episodes: list, ...rest } = report;
-  return {
-    ...rest,
-    protocol: args.quick ? "p1-two-rooms-quick" : "p1-two-rooms",
-    model: { checkpoint: model.checkpoint, step: model.step, preset: model.preset.name },
-    episodes: list.map(({ startObservation, goalObservation, finalObservation, ...e }) => e),
-  };
+  return planTwoRooms(args.model, settings, args.quick ? "p1-two-rooms-quick" : "p1-two-rooms");
 }
 
 async function runP4(args: EvalArgs) {
   const settings = args.quick ? { ...P4_QUICK } : {};
-  const { world, model } = await plannedWorld(args, {
+  const { world, model } = await plannedWorld(args.model, {
     population: settings.population ?? 200,
     horizon: settings.horizon ?? 40,
   });

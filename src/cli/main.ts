@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import("./inspect.ts")).command,
   train: async () => (await import("./train.ts")).command,
   demo: async () => (await import("./demo.ts")).command,
+  plan: async () => (await import("./plan.ts")).command,
   eval: async () => (await import("./eval.ts")).command,
   export: async () => (await import("./export.ts")).command,
 };
