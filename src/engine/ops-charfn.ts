@@ -36,7 +36,13 @@ defineOp({
     const T = node.attrs.knots as number;
     const dt = node.attrs.dt as number;
     const n = x.shape[x.rank - 1];
-    const freq = constant(hostTensor([T], Array.from({ length: T }, (_, k) => (k + 1) * dt), x.dtype));
+    const freq = constant(
+      hostTensor(
+        [T],
+        Array.from({ length: T }, (_, k) => (k + 1) * dt),
+        x.dtype,
+      ),
+    );
     const gCos = slice(g, -1, 0, T);
     const gSin = slice(g, -1, T, 2 * T);
     const coef = concat([mul(gSin, freq), neg(mul(gCos, freq))], -1); // [..., 2T]
@@ -112,6 +118,7 @@ defineOp({
  * [..., 2 knots], the real parts mean_n cos(t_k x_n) then the imaginary parts.
  */
 export function charFn(x: Tensor, dt: number, knots: number): Tensor {
-  if (!(knots >= 1) || !Number.isInteger(knots)) throw new ShapeError(`charFn: knots must be a positive integer, got ${knots}`);
+  if (!(knots >= 1) || !Number.isInteger(knots))
+    throw new ShapeError(`charFn: knots must be a positive integer, got ${knots}`);
   return apply("charFn", [x], { dt, knots })[0];
 }
