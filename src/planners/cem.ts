@@ -69,6 +69,24 @@ export function eliteStats(
   return { mean, std };
 }
 
+/**
+ * The next proposal: the elites' mean and std (+ minStd), each blended with the old one by
+ * its momentum (0: replace it, as plain CEM).
+ */
+export function refit(
+  elites: Float32Array,
+  k: number,
+  old: { mean: Float32Array; std: Float32Array },
+  opts: { minStd: number; momentum: number; stdMomentum: number },
+): { mean: Float32Array; std: Float32Array } {
+  const fit = eliteStats(elites, k, opts.minStd);
+  for (let j = 0; j < fit.mean.length; j++) {
+    fit.mean[j] = opts.momentum * old.mean[j] + (1 - opts.momentum) * fit.mean[j];
+    fit.std[j] = opts.stdMomentum * old.std[j] + (1 - opts.stdMomentum) * fit.std[j];
+  }
+  return fit;
+}
+
 /** Plans with CEM: returns the best candidate found and the final Gaussian (see the outline above). */
 export async function cem(key: Key, cost: CostFn, opts: CemOptions): Promise<PlanResult> {
   const {
@@ -109,13 +127,7 @@ export async function cem(key: Key, cost: CostFn, opts: CemOptions): Promise<Pla
     if (costs[top[0]] < best.cost) best = { actions: eliteActions.slice(0, size), cost: costs[top[0]] };
     if (keepHistory) history.push({ candidates, elites: eliteActions, costs: Float32Array.from(costs) });
     // 2d-e. refit, with optional momentum
-    const fit = eliteStats(eliteActions, elites, minStd);
-    for (let j = 0; j < size; j++) {
-      fit.mean[j] = momentum * mean[j] + (1 - momentum) * fit.mean[j];
-      fit.std[j] = stdMomentum * std[j] + (1 - stdMomentum) * fit.std[j];
-    }
-    mean = fit.mean;
-    std = fit.std;
+    ({ mean, std } = refit(eliteActions, elites, { mean, std }, { minStd, momentum, stdMomentum }));
   }
   return {
     horizon,

@@ -12,7 +12,7 @@
 //      e. refit mean and std to the elites (unbiased std + minStd), with momentum.
 //   3. Return the best sequence seen and the final Gaussian.
 import { foldIn, type Key } from "../engine/index.ts";
-import { eliteStats } from "./cem.ts";
+import { refit } from "./cem.ts";
 import { coloredNoise } from "./colored-noise.ts";
 import {
   type ActionBounds,
@@ -111,13 +111,7 @@ export async function icem(key: Key, cost: CostFn, opts: IcemOptions): Promise<P
       best = { actions: eliteActions.slice(0, size), cost: poolCosts[top[0]] };
     if (keepHistory) history.push({ candidates, elites: eliteActions, costs: Float32Array.from(costs) });
     // 2e. refit with momentum
-    const fit = eliteStats(eliteActions, k, minStd);
-    for (let j = 0; j < size; j++) {
-      fit.mean[j] = momentum * mean[j] + (1 - momentum) * fit.mean[j];
-      fit.std[j] = momentum * std[j] + (1 - momentum) * fit.std[j];
-    }
-    mean = fit.mean;
-    std = fit.std;
+    ({ mean, std } = refit(eliteActions, k, { mean, std }, { minStd, momentum, stdMomentum: momentum }));
   }
   return {
     horizon,
