@@ -1,13 +1,7 @@
 // The compute worker: everything that touches a model runs here, on onnxruntime-web, so the
 // page never freezes. It owns one run at a time: the dataset, the model, its probe and its
 // planner. Requests come from main.ts (protocol.ts); each gets one reply, long ones stream events.
-import {
-  collectEpisodes,
-  type DatasetChunk,
-  datasetFromChunks,
-  infoOfSpec,
-  type TrajectoryDataset,
-} from "../../src/data/index.ts";
+import type { TrajectoryDataset } from "../../src/data/index.ts";
 import {
   type Compiled,
   cloneTree,
@@ -44,6 +38,7 @@ import type {
   TrainLog,
   WorkerMessage,
 } from "./protocol.ts";
+import { collect, type Monitor, monitorOf } from "./dataset.ts";
 import { initRuntime, type Runtime } from "./runtime.ts";
 import { Scene } from "./scene.ts";
 import { sampleNearbyGoal } from "./tasks.ts";
@@ -55,19 +50,13 @@ const scope = self as unknown as {
 };
 const emit = (name: string, data: unknown) => scope.postMessage({ type: "event", name, data });
 /** Lets queued messages (a stop request) in between steps. */
+const collectProgress = (done: number, total: number) => emit("collect", { done, total });
 const yieldToMessages = () => new Promise((r) => setTimeout(r, 0));
 
 /** Frames kept for the collapse monitors, the latent PCA, the probe and the drift measure. */
 const MONITOR_FRAMES = 256;
 /** Episodes collected for the probe when a model arrives from a checkpoint (no data yet). */
 const PROBE_EPISODES = 64;
-
-interface Monitor {
-  frames: Float32Array; // [n, C, H, W] in [0, 1]
-  states: Float64Array[]; // full env states, for re-rendering under perturbations
-  positions: Float32Array; // [n, 2]
-  n: number;
-}
 
 interface Model {
   preset: WorldModelPreset;
@@ -102,45 +91,6 @@ const sceneOptions = (p: WorldModelPreset) => {
   const s = settingsOf(p);
   return { size: s.imageSize, fixedWall: s.fixedWall };
 };
-
-function collect(p: WorldModelPreset, episodes: number): TrajectoryDataset {
-  const spec = {
-    env: p.env.name,
-    envOptions: p.env.options,
-    policy: p.data.policy,
-    seed: p.data.seed,
-    steps: p.data.steps,
-  };
-  const chunks: DatasetChunk[] = [];
-  for (let first = 0; first < episodes; first += 50) {
-    const end = Math.min(episodes, first + 50);
-    chunks.push({ first, batch: collectEpisodes(spec, first, end) });
-    emit("collect", { done: end, total: episodes });
-  }
-  return datasetFromChunks(infoOfSpec(spec), chunks);
-}
-
-/** A fixed spread of frames over the dataset with their true states. */
-function monitorOf(d: TrajectoryDataset): Monitor {
-  const [c, h, w] = d.info.observationShape;
-  const frame = c * h * w;
-  const n = MONITOR_FRAMES;
-  const frames = new Float32Array(n * frame);
-  const positions = new Float32Array(n * 2);
-  const states: Float64Array[] = [];
-  const S = d.info.stateDim;
-  for (let i = 0; i < n; i++) {
-    const e = d.episode((i * 7919) % d.episodes);
-    const t = (i * 5) % (d.info.steps + 1);
-    const src = e.observations.subarray(t * frame, (t + 1) * frame);
-    for (let k = 0; k < frame; k++) frames[i * frame + k] = src[k] / 255;
-    const st = Float64Array.from(e.states.subarray(t * S, (t + 1) * S));
-    states.push(st);
-    positions[2 * i] = st[0];
-    positions[2 * i + 1] = st[1];
-  }
-  return { frames, states, positions, n };
-}
 
 /** Embeds frames [n, C, H, W] in [0, 1] under flat parameters (one graph per model shape and n). */
 async function embedFrames(m: Model, frames: Float32Array, n: number): Promise<Float32Array> {
@@ -393,8 +343,8 @@ async function load(paramsBytes: ArrayBuffer, stateText: string): Promise<LoadRe
   };
   // A probe needs frames with true positions from the checkpoint's world.
   preset = ckpt.config;
-  data = collect(ckpt.config, Math.min(PROBE_EPISODES, ckpt.config.data.episodes));
-  monitor = monitorOf(data);
+  data = collect(ckpt.config, Math.min(PROBE_EPISODES, ckpt.config.data.episodes), collectProgress);
+  monitor = monitorOf(data, MONITOR_FRAMES);
   const { z } = await refitProbe(m);
   await setModel(m);
   emit("monitor", await monitorEvent(m, z, m.step));
@@ -470,8 +420,8 @@ async function handle(request: Request): Promise<unknown> {
     case "collect": {
       preset = presetFor(request.settings);
       const t0 = performance.now();
-      data = collect(preset, preset.data.episodes);
-      monitor = monitorOf(data);
+      data = collect(preset, preset.data.episodes, collectProgress);
+      monitor = monitorOf(data, MONITOR_FRAMES);
       const frames = data.episodes * (data.info.steps + 1);
       return { frames, seconds: (performance.now() - t0) / 1000 };
     }
