@@ -1,8 +1,7 @@
 // `jepa collect`: seeded offline data collection to a dataset folder, with a progress bar.
-import { parseArgs } from "node:util";
 import { collect } from "../data/node.ts";
 import { ENV_NAMES, makeEnv, POLICY_NAMES } from "../envs/index.ts";
-import { requiredInteger } from "./args.ts";
+import { parseOptions, requiredInteger } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
@@ -31,27 +30,18 @@ export const command: Command = {
   summary: "collect a seeded offline dataset from an environment",
   usage,
   async run(argv) {
-    let values: Record<string, string | undefined>;
-    try {
-      values = parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          env: { type: "string" },
-          episodes: { type: "string" },
-          steps: { type: "string" },
-          seed: { type: "string" },
-          out: { type: "string" },
-          workers: { type: "string" },
-          policy: { type: "string" },
-          size: { type: "string" },
-          options: { type: "string" },
-          "shard-episodes": { type: "string" },
-        },
-      }).values as Record<string, string | undefined>;
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}; see "jepa help collect"`);
-    }
+    const values = parseOptions("collect", argv, {
+      env: { type: "string" },
+      episodes: { type: "string" },
+      steps: { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      workers: { type: "string" },
+      policy: { type: "string" },
+      size: { type: "string" },
+      options: { type: "string" },
+      "shard-episodes": { type: "string" },
+    }) as Record<string, string | undefined>;
     const env = values.env;
     if (!env) throw new UsageError(`missing --env; one of ${ENV_NAMES.join(", ")}`);
     if (!(ENV_NAMES as string[]).includes(env))

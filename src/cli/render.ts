@@ -1,8 +1,8 @@
 // `jepa render`: one episode of a dataset as a PNG strip of frames.
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { frameStrip } from "../data/index.ts";
 import { DataError, encodePng, openDataset, readManifest } from "../data/node.ts";
+import { parseOptions } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
 
 const usage = `usage: jepa render --data DIR --episode I --out FILE.png [--every K]
@@ -15,21 +15,12 @@ export const command: Command = {
   summary: "render an episode of a dataset as a PNG strip",
   usage,
   async run(argv) {
-    let values: Record<string, string | undefined>;
-    try {
-      values = parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          data: { type: "string" },
-          episode: { type: "string" },
-          out: { type: "string" },
-          every: { type: "string" },
-        },
-      }).values as Record<string, string | undefined>;
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}; see "jepa help render"`);
-    }
+    const values = parseOptions("render", argv, {
+      data: { type: "string" },
+      episode: { type: "string" },
+      out: { type: "string" },
+      every: { type: "string" },
+    }) as Record<string, string | undefined>;
     const { data, out } = values;
     if (!data) throw new UsageError(`missing --data DIR; see "jepa help render"`);
     if (!out) throw new UsageError(`missing --out FILE.png; see "jepa help render"`);

@@ -30,6 +30,18 @@ import {
 import { adamw, linearSchedule, warmupCosine } from "../optim/index.ts";
 import type { TrainSpec } from "./trainer.ts";
 
+/** Training settings of a JEPA with an EMA target encoder (I-JEPA and V-JEPA presets). */
+export interface EmaTrainSettings {
+  steps: number;
+  batch: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  seed: number;
+  /** EMA momentum of the target encoder, linear from the first to the second over the run. */
+  ema: [number, number];
+}
+
 export interface IjepaPreset {
   name: string;
   description: string;
@@ -38,16 +50,7 @@ export interface IjepaPreset {
   model: IjepaConfig;
   /** Mask settings beyond the grid (default: the paper's 4 targets at 0.15-0.2, context 0.85-1). */
   masks: Omit<MultiBlockConfig, "gridHeight" | "gridWidth">;
-  train: {
-    steps: number;
-    batch: number;
-    lr: number;
-    warmupSteps: number;
-    weightDecay: number;
-    seed: number;
-    /** EMA momentum of the target encoder, linear from the first to the second over the run. */
-    ema: [number, number];
-  };
+  train: EmaTrainSettings;
 }
 
 export const IJEPA_PRESETS: Record<string, IjepaPreset> = {

@@ -2,6 +2,7 @@
 // the embeddings of 3-D masked blocks (short- and long-range kinds) from the rest of the
 // clip (objectives/vjepa.ts), with an EMA target encoder. Clips come from sampleClips and
 // masks from keys folded with the step, so batches are a pure function of the step.
+import type { EmaTrainSettings } from "./preset-ijepa.ts";
 import { sampleClips, type TrajectoryDataset } from "../data/index.ts";
 import {
   type Backend,
@@ -42,16 +43,7 @@ export interface VjepaPreset {
   model: Omit<VjepaConfig, "maskNames">;
   /** Mask kinds (default V-JEPA's: 8 blocks at 0.15 and 2 at 0.7, every tubelet). */
   masks: readonly TubeMaskSpec[];
-  train: {
-    steps: number;
-    batch: number;
-    lr: number;
-    warmupSteps: number;
-    weightDecay: number;
-    seed: number;
-    /** EMA momentum of the target encoder, linear from the first to the second over the run. */
-    ema: [number, number];
-  };
+  train: EmaTrainSettings;
 }
 
 export const VJEPA_PRESETS: Record<string, VjepaPreset> = {
