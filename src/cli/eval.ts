@@ -9,6 +9,7 @@ import {
   evaluateP5,
   evaluateP6,
   type P1Settings,
+  P2_QUICK,
   type P3Settings,
   P4_QUICK,
   P5_QUICK,
@@ -17,7 +18,7 @@ import { PRESETS, quickPreset } from "../train/index.ts";
 import { train } from "../train/node.ts";
 import { optionalInteger, parseOptions } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
-import { plannedWorld, planTwoRooms } from "./planning.ts";
+import { plannedWorld, planPushT, planTwoRooms } from "./planning.ts";
 import { progress } from "./progress.ts";
 
 /** What every protocol runner gets from the command line. */
@@ -60,6 +61,11 @@ const P1_QUICK = { episodes: 10, horizon: 20, population: 64, iterations: 5, eli
 async function runP1(args: EvalArgs) {
   const settings: Partial<P1Settings> = args.quick ? { ...P1_QUICK } : {};
   return planTwoRooms(args.model, settings, args.quick ? "p1-two-rooms-quick" : "p1-two-rooms");
+}
+
+async function runP2(args: EvalArgs) {
+  const settings = args.quick ? { ...P2_QUICK } : {};
+  return planPushT(args.model, settings, args.quick ? "p2-push-t-quick" : "p2-push-t");
 }
 
 async function runP4(args: EvalArgs) {
@@ -110,7 +116,7 @@ async function runP6(args: EvalArgs) {
 
 const PROTOCOLS: Record<string, Runner | undefined> = {
   "p1-two-rooms": runP1,
-  "p2-push-t": undefined,
+  "p2-push-t": runP2,
   "p3-identifiability": runP3,
   "p4-stress": runP4,
   "p5-video": runP5,
@@ -125,7 +131,8 @@ Protocols: ${Object.keys(PROTOCOLS).join(", ")}.
   --quick     reduced settings for 2 CPU cores (the report's protocol name ends in -quick)
   --seeds N   number of seeds 0..N-1 (default 3)
   --steps N   training steps per seed (overrides the protocol's or --quick's)
-  --model DIR a trained world model ("jepa train" or "jepa demo" folder) for p1-two-rooms and p4-stress`;
+  --model DIR a trained world model ("jepa train" or "jepa demo" folder): two-rooms for
+              p1-two-rooms and p4-stress, push-t ("jepa train --preset push-t") for p2-push-t`;
 
 const positiveInteger = (name: string, value: string | undefined): number | undefined =>
   optionalInteger(name, value, 1);

@@ -6,16 +6,16 @@ import { writeFileAtomic } from "../engine/node.ts";
 import type { P1Settings } from "../eval/index.ts";
 import { optionalInteger, parseOptions } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
-import { planTwoRooms } from "./planning.ts";
+import { type PlanSettings, planTwoRooms } from "./planning.ts";
 
-const PLANNERS = ["cem", "icem", "mppi"] as const;
+const PLANNERS = ["cem", "icem", "mppi", "gd"] as const;
 
 const usage = `usage: jepa plan --model DIR --env two-rooms --out DIR [--episodes N] [--planner NAME] [--seed S]
 
 Plans P1 evaluation episodes (start and goal in different rooms, 200-step budget) with the
 world model of DIR (a "jepa train" or "jepa demo" folder) and writes DIR/report.json.
-  --planner NAME   ${PLANNERS.join(", ")} (default cem); gradient planning works through the
-                   library (planners/gradientPlan) but not yet from this command
+  --planner NAME   ${PLANNERS.join(", ")} (default cem); gd: Adam on the actions through the
+                   compiled rollout's gradient (16 restarts, 30 steps per plan)
   --episodes N     default 10
   --seed S         episode seed (default 0)`;
 
@@ -35,13 +35,11 @@ export const command: Command = {
     if (v.env !== "two-rooms")
       throw new UsageError(`--env ${v.env}: only two-rooms planning is wired to this command yet`);
     const planner = v.planner as string;
-    if (planner === "gd")
-      throw new UsageError(`--planner gd is not wired to this command yet; use ${PLANNERS.join(", ")}`);
     if (!(PLANNERS as readonly string[]).includes(planner))
       throw new UsageError(`--planner ${planner}: choose one of ${PLANNERS.join(", ")}`);
     if (!v.out) throw new UsageError(`missing --out DIR; see "jepa help plan"`);
-    const settings: Partial<P1Settings> = {
-      planner: planner as P1Settings["planner"],
+    const settings: PlanSettings = {
+      planner: planner as P1Settings["planner"] | "gd",
       episodes: optionalInteger("episodes", v.episodes, 1) ?? 10,
       seed: optionalInteger("seed", v.seed, 0) ?? 0,
     };

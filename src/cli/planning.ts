@@ -1,17 +1,27 @@
-// Planning with a trained two-rooms world model, shared by `jepa eval --protocol p1-two-rooms`,
-// `jepa eval --protocol p4-stress` and `jepa plan`: load the run, compile the latent world,
-// run P1 episodes with progress, and shape the report (frames left out of the JSON).
+// Planning with a trained world model, shared by `jepa eval` (p1-two-rooms, p2-push-t,
+// p4-stress) and `jepa plan`: load the run, compile the latent world, run the protocol's
+// episodes with progress, and shape the report (frames left out of the JSON).
 import { nodeBackend } from "../engine/node.ts";
-import { compileLatentWorld, evaluateP1, type P1Settings } from "../eval/index.ts";
+import {
+  compileGradLatentWorld,
+  compileLatentWorld,
+  evaluateP1,
+  evaluateP1Gd,
+  evaluateP2,
+  latentP2World,
+  P1_DEFAULTS,
+  P1_GD_DEFAULTS,
+  type P1GdSettings,
+  type P1Settings,
+  P2_DEFAULTS,
+  type P2Settings,
+} from "../eval/index.ts";
 import { loadTrainedWorldModel } from "../train/node.ts";
 import { UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
-/** A trained two-rooms world model from a run folder, compiled for planning. */
-export async function plannedWorld(
-  modelDir: string | undefined,
-  settings: { population: number; horizon: number },
-) {
+/** A trained world model from a run folder, checked to be trained on `env`. */
+export function loadModelFor(modelDir: string | undefined, env: string) {
   if (!modelDir)
     throw new UsageError(
       `this command plans with a trained model; pass --model DIR (a "jepa train" or "jepa demo" folder)`,
@@ -22,11 +32,20 @@ export async function plannedWorld(
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (model.preset.env.name !== "two-rooms") {
+  if (model.preset.env.name !== env) {
     throw new UsageError(
-      `--model ${modelDir} was trained on ${model.preset.env.name}; planning here needs a two-rooms model`,
+      `--model ${modelDir} was trained on ${model.preset.env.name}; planning here needs a ${env} model (e.g. "jepa train --preset ${env === "push-t" ? "push-t" : "two-rooms-vicreg"}")`,
     );
   }
+  return model;
+}
+
+/** A trained two-rooms world model from a run folder, compiled for planning. */
+export async function plannedWorld(
+  modelDir: string | undefined,
+  settings: { population: number; horizon: number },
+) {
+  const model = loadModelFor(modelDir, "two-rooms");
   const world = await compileLatentWorld(model.params, model.preset.model, {
     ...settings,
     backend: nodeBackend(),
@@ -34,30 +53,88 @@ export async function plannedWorld(
   return { world, model };
 }
 
+/** Settings of `jepa plan`: a sampling planner's, or the gradient planner's ("gd"). */
+export type PlanSettings = Partial<P1Settings> | (Partial<P1GdSettings> & { planner: "gd" });
+
+const modelInfo = (model: ReturnType<typeof loadTrainedWorldModel>) => ({
+  checkpoint: model.checkpoint,
+  step: model.step,
+  preset: model.preset.name,
+});
+
 /** P1 episodes with a trained model; returns report.json's object under `protocol`. */
-export async function planTwoRooms(
-  modelDir: string | undefined,
-  settings: Partial<P1Settings>,
-  protocol: string,
-) {
-  const { world, model } = await plannedWorld(modelDir, {
-    population: settings.population ?? 200,
-    horizon: settings.horizon ?? 40,
-  });
-  const episodes = settings.episodes ?? 50;
+export async function planTwoRooms(modelDir: string | undefined, settings: PlanSettings, protocol: string) {
+  const model = loadModelFor(modelDir, "two-rooms");
+  // Episodes render at the model's input size (P1 scales distances and actions with it).
+  settings = { ...settings, imageSize: settings.imageSize ?? model.preset.model.observation[1] };
+  const gd = settings.planner === "gd";
+  const compileOpts = {
+    population: settings.population ?? (gd ? P1_GD_DEFAULTS : P1_DEFAULTS).population,
+    horizon: settings.horizon ?? P1_DEFAULTS.horizon,
+    backend: nodeBackend(),
+  };
+  const episodes = settings.episodes ?? P1_DEFAULTS.episodes;
   const bar = progress(protocol, episodes, { unit: "episodes" });
   let wins = 0;
-  const report = await evaluateP1(world, settings, (done, e) => {
+  const onEpisode = (done: number, e: { success: boolean }) => {
     wins += e.success ? 1 : 0;
     bar.update(done, `${wins}/${done} reached the goal`);
+  };
+  let report: Awaited<ReturnType<typeof evaluateP1>> | Awaited<ReturnType<typeof evaluateP1Gd>>;
+  if (gd) {
+    const world = await compileGradLatentWorld(model.params, model.preset.model, compileOpts);
+    report = await evaluateP1Gd(world, settings as Partial<P1GdSettings>, onEpisode);
+    await world.release();
+  } else {
+    const world = await compileLatentWorld(model.params, model.preset.model, compileOpts);
+    report = await evaluateP1(world, settings as Partial<P1Settings>, onEpisode);
+    await world.release();
+  }
+  bar.finish();
+  const { episodes: list, ...rest } = report;
+  return {
+    ...rest,
+    protocol,
+    model: modelInfo(model),
+    episodes: list.map(({ startObservation, goalObservation, finalObservation, ...e }) => e),
+  };
+}
+
+/** P2 push-t episodes with a trained push-t model; returns report.json's object under `protocol`. */
+export async function planPushT(
+  modelDir: string | undefined,
+  settings: Partial<P2Settings>,
+  protocol: string,
+) {
+  const model = loadModelFor(modelDir, "push-t");
+  const [, size] = model.preset.model.observation;
+  const envSize = (model.preset.env.options as { size?: number }).size ?? size;
+  if (envSize !== size)
+    throw new UsageError(
+      `--model ${modelDir}: its env renders ${envSize} px frames but the model takes ${size} px; retrain with matching sizes`,
+    );
+  const s = { ...settings, imageSize: size };
+  const world = await compileLatentWorld(model.params, model.preset.model, {
+    population: s.population ?? P2_DEFAULTS.population,
+    horizon: s.horizon ?? P2_DEFAULTS.horizon,
+    backend: nodeBackend(),
+  });
+  const episodes = s.episodes ?? P2_DEFAULTS.episodes;
+  const bar = progress(protocol, episodes, { unit: "episodes" });
+  let wins = 0;
+  const report = await evaluateP2(latentP2World(world, { actionScale: model.preset.train.actionScale }), s, {
+    protocol,
+    onEpisode(done, e) {
+      wins += e.success ? 1 : 0;
+      bar.update(done, `${wins}/${done} reached the goal pose`);
+    },
   });
   bar.finish();
   await world.release();
   const { episodes: list, ...rest } = report;
   return {
     ...rest,
-    protocol,
-    model: { checkpoint: model.checkpoint, step: model.step, preset: model.preset.name },
+    model: modelInfo(model),
     episodes: list.map(({ startObservation, goalObservation, finalObservation, ...e }) => e),
   };
 }

@@ -1,4 +1,16 @@
 // Public face of src/eval (browser-safe): the protocols of PROTOCOLS.md as typed reports.
+export {
+  compileGradLatentWorld,
+  type DifferentiableCost,
+  evaluateP1Gd,
+  type GradientBoundOptions,
+  type GradLatentWorld,
+  gradientBoundPlanner,
+  P1_GD_DEFAULTS,
+  type P1GdReport,
+  type P1GdSettings,
+  withGradient,
+} from "./gd-planner.ts";
 export { compileLatentWorld, type LatentPlannerOptions, type LatentWorld } from "./latent-planner.ts";
 export {
   covarianceError,
@@ -9,6 +21,23 @@ export {
   svdSmall,
 } from "./linear-fit.ts";
 export { evaluateP1, P1_DEFAULTS, type P1Episode, type P1Report, type P1Settings } from "./p1-two-rooms.ts";
+export {
+  evaluateP2,
+  latentP2World,
+  movesToTargets,
+  oracleP2World,
+  P2_DEFAULTS,
+  P2_QUICK,
+  type P2Episode,
+  type P2EpisodeSpec,
+  type P2Options,
+  type P2Report,
+  type P2Settings,
+  type P2View,
+  type P2World,
+  pushTPoseError,
+  sampleP2Episode,
+} from "./p2-push-t.ts";
 export {
   buildP3Run,
   constantThenCosine,
