@@ -37,10 +37,13 @@ import {
   initCrossAttention,
   initGruCell,
   initImpalaCnn,
+  initKeypointEncoder,
   initLayerNorm,
   initLinear,
   initMlp,
   initViT,
+  type KeypointEncoderParams,
+  keypointEncoder,
   type LayerNormParams,
   type LinearParams,
   layerNorm,
@@ -234,6 +237,16 @@ test("convEncoder: gradients match finite differences", async () => {
     initConvEncoder(k1, config),
     { x: randomTensor(k2, [2, 2, 8, 8]) },
     (p: ConvEncoderParams<Tensor>, { x }) => convEncoder(p, x, config),
+  );
+});
+
+test("keypointEncoder (spatial softmax): gradients match finite differences", async () => {
+  const config = { inChannels: 2, imageSize: 8, embedDim: 4, channels: [3, 3], hidden: [5], logitScale: 2 };
+  await checkLayer(
+    k4,
+    initKeypointEncoder(k4, config),
+    { x: randomTensor(k5, [2, 2, 8, 8]) },
+    (p: KeypointEncoderParams<Tensor>, { x }) => keypointEncoder(p, x, config),
   );
 });
 

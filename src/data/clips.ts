@@ -10,6 +10,12 @@ export interface SampleClipsOptions {
   batch: number;
   /** Frames per clip L (L - 1 actions between them). */
   length: number;
+  /**
+   * Consecutive runs of this many clips come from one episode, at independent start frames
+   * (default 1: every clip from its own random episode). An objective can then compare
+   * clips that share everything an episode fixes (two-rooms' wall and door).
+   */
+  clipsPerEpisode?: number;
 }
 
 /** A batch of clips: observations `[B, L, C, H, W]` in [0, 1], actions `[B, L-1, A]`, states `[B, L, S]`. */
@@ -33,7 +39,10 @@ const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 /** Samples a batch of clips; clip b uses its own stream deriveSeed(seed, step, b). */
 export function sampleClips(dataset: TrajectoryDataset, opts: SampleClipsOptions): ClipBatch {
-  const { seed, step, batch, length } = opts;
+  const { seed, step, batch, length, clipsPerEpisode: k = 1 } = opts;
+  if (!Number.isInteger(k) || k < 1 || batch % k !== 0) {
+    throw new Error(`clipsPerEpisode ${k} must be a positive integer dividing the batch ${batch}`);
+  }
   const { steps, observationShape, actionDim: A, stateDim: S } = dataset.info;
   if (!Number.isInteger(length) || length < 1 || length > steps + 1) {
     throw new Error(`clip length ${length} must be in 1..${steps + 1} (episodes have ${steps + 1} frames)`);
@@ -47,7 +56,10 @@ export function sampleClips(dataset: TrajectoryDataset, opts: SampleClipsOptions
   const starts = new Int32Array(batch);
   for (let b = 0; b < batch; b++) {
     const rng = new Random(deriveSeed(seed, step, b));
-    const e = dataset.episode(rng.int(dataset.episodes));
+    const pick = rng.int(dataset.episodes);
+    const e = dataset.episode(
+      k === 1 ? pick : new Random(deriveSeed(seed, step, b - (b % k))).int(dataset.episodes),
+    );
     const start = rng.int(steps + 2 - length);
     episodes[b] = e.index;
     starts[b] = start;

@@ -28,7 +28,7 @@ export interface TwoRoomsExplorerOptions {
 export function twoRoomsExplorer(env: TwoRooms, seed: number, opts: TwoRoomsExplorerOptions = {}): Policy {
   const {
     kappa = 4,
-    crossRate = 0.44,
+    crossRate = 0.34,
     crossStartReach = 10,
     stepMean = 1.0,
     stepStd = 0.4,

@@ -11,13 +11,15 @@ import {
   type Tensor,
   type Tree,
 } from "../engine/index.ts";
-import { type CostFn, compileRolloutCost } from "../planners/index.ts";
+import { type CostAccumulation, type CostFn, compileRolloutCost } from "../planners/index.ts";
 import { encode, predict, type WorldModelConfig, type WorldModelParams } from "../world/index.ts";
 
 export interface LatentPlannerOptions {
   population: number;
   horizon: number;
   backend: Backend;
+  /** Score the final predicted embedding ("final", default) or the sum over the horizon ("sum"). */
+  accumulate?: CostAccumulation;
 }
 
 export interface LatentWorld {
@@ -31,7 +33,7 @@ export async function compileLatentWorld(
   config: WorldModelConfig,
   opts: LatentPlannerOptions,
 ): Promise<LatentWorld> {
-  const { population, horizon, backend } = opts;
+  const { population, horizon, backend, accumulate } = opts;
   const constants = () => mapTree(params, (t) => constant(t)) as unknown as WorldModelParams<Tensor>;
   const [c, h, w] = config.observation;
   const encoder = await compile(
@@ -45,7 +47,7 @@ export async function compileLatentWorld(
       inGraph ??= constants();
       return predict(inGraph, z, a, config);
     },
-    { population, horizon, actionDim: config.actionDim, latentShape: [config.embedDim], backend },
+    { population, horizon, actionDim: config.actionDim, latentShape: [config.embedDim], backend, accumulate },
   );
   return {
     async embed(observation) {

@@ -117,12 +117,18 @@ export function buildGenerativeRun(
   };
 }
 
-/** Forward FLOPs of one conv-encoder image (2 per multiply-add). */
+/** Forward FLOPs of one encoder image (2 per multiply-add; pooling and activations ignored). */
 function encoderFlops(c: WorldModelConfig): number {
+  if (c.encoder.kind === "mlp") {
+    const [ch, h, w] = c.observation;
+    const pool = c.encoder.pool ?? 1;
+    const dims = [(ch * h * w) / (pool * pool), ...c.encoder.hidden, c.embedDim];
+    return dims.slice(1).reduce((sum, out, i) => sum + 2 * dims[i] * out, 0);
+  }
   if (c.encoder.kind !== "conv")
-    throw new Error("P6 FLOP count: only the conv encoder is counted; use encoder kind conv");
+    throw new Error("P6 FLOP count: the impala encoder is not counted; use encoder kind conv or mlp");
   const channels = c.encoder.channels ?? [16, 32, 32];
-  let side = c.observation[1];
+  let side = c.observation[1] / (c.encoder.pool ?? 1);
   let inCh = c.observation[0];
   let flops = 0;
   for (const out of channels) {

@@ -54,6 +54,13 @@ export {
   xavierUniform,
   zeros,
 } from "./init.ts";
+export {
+  initKeypointEncoder,
+  type KeypointEncoderConfig,
+  type KeypointEncoderParams,
+  keypointEncoder,
+  spatialSoftmax,
+} from "./keypoint-encoder.ts";
 export { initLayerNorm, type LayerNormConfig, type LayerNormParams, layerNorm } from "./layer-norm.ts";
 export { initLinear, type LinearConfig, type LinearParams, linear } from "./linear.ts";
 export { type Activation, activate, initMlp, type MlpConfig, type MlpParams, mlp } from "./mlp.ts";

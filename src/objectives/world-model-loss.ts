@@ -29,6 +29,15 @@ export interface WorldModelLossConfig {
   inverseDynamics?: number;
   /** Prediction loss: "l2" (mean squared error) or "l1". */
   distance?: "l1" | "l2";
+  /**
+   * When the batch holds runs of this many clips from one episode (sampleClips'
+   * clipsPerEpisode), the anti-collapse term (variance + covariance, or SIGReg) sees the
+   * embeddings minus their run's mean. What an episode holds fixed (two-rooms' wall and door)
+   * then has no variance to offer, so the embedding must spread by what moves; without this
+   * a world model can satisfy the regulariser with the layout alone (Sobal et al. 2022's
+   * spurious correlation). Default 1: off.
+   */
+  clipsPerEpisode?: number;
 }
 
 /**
@@ -48,6 +57,7 @@ export function worldModelLoss(
     timeSimilarity: timeWeight = VICREG_DEFAULTS.timeSimilarity,
     inverseDynamics: idmWeight = VICREG_DEFAULTS.inverseDynamics,
     distance = "l2",
+    clipsPerEpisode: k = 1,
   } = loss;
   const { observations, actions } = batch;
   const [b, l] = observations.shape;
@@ -58,7 +68,9 @@ export function worldModelLoss(
   const prediction = distance === "l2" ? ops.mean(diff.square()) : ops.mean(ops.abs(diff));
   const terms: Record<string, Tensor> = { prediction };
   let total: Tensor = prediction;
-  const flat = ops.reshape(z, [b * l, d]);
+  if (b % k !== 0) throw new Error(`worldModelLoss: clipsPerEpisode ${k} must divide the batch ${b}`);
+  const runs = ops.reshape(z, [b / k, k * l, d]);
+  const flat = ops.reshape(k === 1 ? runs : ops.sub(runs, ops.mean(runs, [1], true)), [b * l, d]);
   if (regularizer === "vicreg") {
     terms.variance = varianceHinge(flat);
     terms.covariance = covariancePenalty(flat);

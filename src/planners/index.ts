@@ -22,6 +22,7 @@ export {
 export {
   compileRolloutCost,
   compileRolloutGradCost,
+  type CostAccumulation,
   type LatentDistance,
   type LatentStep,
   type RolloutCost,

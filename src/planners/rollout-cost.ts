@@ -3,7 +3,9 @@
 // latent against a goal latent. One graph run per planner iteration.
 //   1. Broadcast the start latent z0 [1, ...L] to the population (or keep it shared, below).
 //   2. For t = 0..H-1: z = step(z, actions[:, t]).
-//   3. cost = sum over latent axes of (z_H - goal)^2 ("l2") or |z_H - goal| ("l1").
+//   3. cost = sum over latent axes of (z_H - goal)^2 ("l2") or |z_H - goal| ("l1"); with
+//      accumulate "sum", the distances of every predicted z_1..z_H are added (EB-JEPA's
+//      sum_all_diffs), which rewards reaching the goal early and staying there.
 import {
   type Backend,
   type Compiled,
@@ -36,7 +38,11 @@ export interface RolloutCostOptions {
    * start's share once for the whole population.
    */
   sharedStart?: boolean;
+  /** "final": distance of z_H only (default); "sum": distances of z_1..z_H added. */
+  accumulate?: CostAccumulation;
 }
+
+export type CostAccumulation = "final" | "sum";
 
 /**
  * Graph code: the cost [N] of actions [N, H, A] rolled out by `step` from z0 [1, ...L] to
@@ -47,24 +53,29 @@ export function rolloutCostGraph(
   actions: Tensor,
   z0: Tensor,
   goal: Tensor,
-  opts: { distance?: LatentDistance; sharedStart?: boolean } = {},
+  opts: { distance?: LatentDistance; sharedStart?: boolean; accumulate?: CostAccumulation } = {},
 ): Tensor {
-  const { distance = "l2", sharedStart = false } = opts;
+  const { distance = "l2", sharedStart = false, accumulate = "final" } = opts;
   const [n, horizon, actionDim] = actions.shape;
   const latent = z0.shape.slice(1);
+  const score = (z: Tensor): Tensor => {
+    const full = z.shape[0] === n ? z : ops.broadcastTo(z, [n, ...latent]); // a step that ignores actions
+    const d = ops.sub(full, goal);
+    const per = distance === "l2" ? ops.mul(d, d) : ops.abs(d);
+    return latent.length
+      ? ops.sum(
+          per,
+          latent.map((_, i) => i + 1),
+        )
+      : per; // [N]
+  };
   let z = sharedStart ? z0 : ops.broadcastTo(z0, [n, ...latent]);
+  let total: Tensor | undefined;
   for (let t = 0; t < horizon; t++) {
     z = step(z, ops.reshape(ops.slice(actions, 1, t, t + 1), [n, actionDim]));
+    if (accumulate === "sum") total = total ? ops.add(total, score(z)) : score(z);
   }
-  if (z.shape[0] !== n) z = ops.broadcastTo(z, [n, ...latent]); // a step that ignores actions
-  const d = ops.sub(z, goal);
-  const per = distance === "l2" ? ops.mul(d, d) : ops.abs(d);
-  return latent.length
-    ? ops.sum(
-        per,
-        latent.map((_, i) => i + 1),
-      )
-    : per; // [N]
+  return total ?? score(z);
 }
 
 /** A compiled rollout cost: bind a start and a goal latent to get a planner's `CostFn`. */
@@ -84,7 +95,11 @@ export async function compileRolloutCost(step: LatentStep, opts: RolloutCostOpti
   const latent = [1, ...latentShape];
   const compiled = await compile(
     (i: TensorRecord) => ({
-      cost: rolloutCostGraph(step, i.actions, i.z0, i.goal, { distance, sharedStart }),
+      cost: rolloutCostGraph(step, i.actions, i.z0, i.goal, {
+        distance,
+        sharedStart,
+        accumulate: opts.accumulate,
+      }),
     }),
     { actions: { shape: [population, horizon, actionDim] }, z0: { shape: latent }, goal: { shape: latent } },
     backend,
@@ -139,7 +154,11 @@ export async function compileRolloutGradCost(
   const latent = [1, ...latentShape];
   const compiled = await compile(
     (i: TensorRecord) => {
-      const cost = rolloutCostGraph(step, i.actions, i.z0, i.goal, { distance, sharedStart });
+      const cost = rolloutCostGraph(step, i.actions, i.z0, i.goal, {
+        distance,
+        sharedStart,
+        accumulate: opts.accumulate,
+      });
       return { cost, grad: grad(ops.sum(cost), [i.actions])[0] };
     },
     { actions: { shape: [population, horizon, actionDim] }, z0: { shape: latent }, goal: { shape: latent } },

@@ -16,11 +16,24 @@ const int = (min: number) => z.number().int().min(min);
 const positive = z.number().positive();
 
 const encoderSchema = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("conv"), channels: z.array(int(1)).min(1).optional() }),
+  z.strictObject({
+    kind: z.literal("conv"),
+    channels: z.array(int(1)).min(1).optional(),
+    pool: int(1).optional(),
+  }),
   z.strictObject({
     kind: z.literal("impala"),
     channels: z.array(int(1)).min(1).optional(),
     blocksPerStage: int(1).optional(),
+    pool: int(1).optional(),
+  }),
+  z.strictObject({ kind: z.literal("mlp"), hidden: z.array(int(1)), pool: int(1).optional() }),
+  z.strictObject({
+    kind: z.literal("keypoint"),
+    channels: z.array(int(1)).min(1),
+    strides: z.array(int(1)).min(1).optional(),
+    hidden: z.array(int(1)),
+    pool: int(1).optional(),
   }),
 ]);
 
@@ -70,6 +83,7 @@ export const runConfigSchema = z.strictObject({
     weightDecay: z.number().min(0),
     seed: int(0),
     actionScale: positive.optional(),
+    clipsPerEpisode: int(1).optional(),
   }),
 });
 
@@ -125,7 +139,7 @@ function formatIssue(issue: z.core.$ZodIssue, json: unknown): string {
     case "invalid_union": {
       // A discriminated union reports at its `kind` (zod 4) or at the object itself.
       const path = issue.path.at(-1) === "kind" ? issue.path : [...issue.path, "kind"];
-      const which = path.at(-2) === "encoder" ? '"conv" or "impala"' : '"mlp" or "gru"';
+      const which = path.at(-2) === "encoder" ? '"conv", "impala", "mlp" or "keypoint"' : '"mlp" or "gru"';
       return `${["config", ...path.map(String)].join(".")}: unknown kind ${describe(at(json, path))}; expected ${which}`;
     }
     default:
@@ -136,6 +150,10 @@ function formatIssue(issue: z.core.$ZodIssue, json: unknown): string {
 /** Shapes that depend on each other and on the environment (after the schema passed). */
 function checkShapes(c: RunConfig): string | undefined {
   const { train, data, model, env } = c;
+  const k = train.clipsPerEpisode ?? 1;
+  if (train.batch % k !== 0) {
+    return `config.train.clipsPerEpisode: ${k} must divide train.batch ${train.batch}; use a divisor of ${train.batch}`;
+  }
   if (train.clipLength > data.steps + 1) {
     return `config.train.clipLength: ${train.clipLength} exceeds the ${data.steps + 1} frames of an episode (data.steps + 1); use clipLength <= ${data.steps + 1} or raise data.steps`;
   }

@@ -45,6 +45,8 @@ export interface WorldModelPreset {
     seed: number;
     /** Actions are multiplied by this before the model sees them (push-t's are arena units). */
     actionScale?: number;
+    /** Runs of this many clips per episode in a batch (see WorldModelLossConfig.clipsPerEpisode). */
+    clipsPerEpisode?: number;
   };
 }
 
@@ -186,14 +188,23 @@ export function buildWorldModelRun(
   return {
     params,
     loss: (p, batch) =>
-      worldModelLoss(latentDynamics(p as unknown as WorldModelParams<Tensor>, model), batch, loss),
+      worldModelLoss(latentDynamics(p as unknown as WorldModelParams<Tensor>, model), batch, {
+        ...loss,
+        clipsPerEpisode: train.clipsPerEpisode,
+      }),
     optimizer: adamw({
       lr: warmupCosine({ peak: train.lr, warmupSteps: train.warmupSteps, totalSteps: train.steps }),
       weightDecay: train.weightDecay,
     }),
     batchSpec,
     batch(step): Record<string, HostTensor> {
-      const clips = sampleClips(data, { seed: train.seed + 7, step, batch: B, length: L });
+      const clips = sampleClips(data, {
+        seed: train.seed + 7,
+        step,
+        batch: B,
+        length: L,
+        clipsPerEpisode: train.clipsPerEpisode,
+      });
       if (actionScale !== 1) for (let k = 0; k < clips.actions.length; k++) clips.actions[k] *= actionScale;
       const out: Record<string, HostTensor> = {
         observations: hostTensor([B, L, c, h, w], clips.observations),

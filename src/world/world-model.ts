@@ -12,14 +12,29 @@ import {
   initConvEncoder,
   initGruCell,
   initImpalaCnn,
+  initKeypointEncoder,
   initMlp,
+  type KeypointEncoderParams,
+  keypointEncoder,
   type MlpParams,
   mlp,
 } from "../nn/index.ts";
 
-export type EncoderConfig =
+/**
+ * Every encoder may first average-pool frames by `pool` (default 1: none), a factor dividing
+ * the image size: 64 px frames pooled by 2 cost a quarter as much to encode.
+ */
+export type EncoderConfig = (
   | { kind: "conv"; channels?: number[] }
-  | { kind: "impala"; channels?: number[]; blocksPerStage?: number };
+  | { kind: "impala"; channels?: number[]; blocksPerStage?: number }
+  /** Pixels flattened into an MLP (GELU): matmul-bound, so cheap on CPUs. */
+  | { kind: "mlp"; hidden: number[] }
+  /**
+   * 3x3 convolutions (stride 2 first, then 1, unless `strides` says), a spatial softmax per
+   * channel giving its expected (x, y), then an MLP: positions of things come out directly.
+   */
+  | { kind: "keypoint"; channels: number[]; strides?: number[]; hidden: number[] }
+) & { pool?: number };
 
 export type PredictorConfig =
   /** z' = z + MLP([z, a]) (the reference world_model_step predictor). */
@@ -39,7 +54,7 @@ export interface WorldModelConfig {
 }
 
 export type WorldModelParams<T> = {
-  encoder: ConvEncoderParams<T> | ImpalaCnnParams<T>;
+  encoder: ConvEncoderParams<T> | ImpalaCnnParams<T> | MlpParams<T> | KeypointEncoderParams<T>;
   predictor: MlpParams<T> | GruCellParams<T>;
   inverseDynamics?: MlpParams<T>;
 };
@@ -49,11 +64,33 @@ export function contextLength(_config: WorldModelConfig): number {
   return 1;
 }
 
+/** The encoder's pooling factor, checked against the image size. */
+function poolOf(c: WorldModelConfig): number {
+  const pool = c.encoder.pool ?? 1;
+  const [, h, w] = c.observation;
+  if (!Number.isInteger(pool) || pool < 1 || h % pool !== 0 || w % pool !== 0)
+    throw new Error(
+      `model.encoder.pool: ${pool} must be a positive integer dividing the image size ${h}x${w}; use 1 or a divisor of ${h}`,
+    );
+  return pool;
+}
+
 const encoderShape = (c: WorldModelConfig) => ({
   inChannels: c.observation[0],
-  imageSize: c.observation[1],
+  imageSize: c.observation[1] / poolOf(c),
   embedDim: c.embedDim,
 });
+
+const encoderMlp = (c: WorldModelConfig) => {
+  const [ch, h, w] = c.observation;
+  const pool = poolOf(c);
+  return {
+    inDim: (ch * h * w) / (pool * pool),
+    hidden: (c.encoder as { hidden: number[] }).hidden,
+    outDim: c.embedDim,
+    activation: "gelu-tanh" as const,
+  };
+};
 
 const predictorMlp = (c: WorldModelConfig) => {
   const p = c.predictor as { hidden: number; layers?: number };
@@ -78,12 +115,16 @@ export function initWorldModel(key: Key, config: WorldModelConfig): WorldModelPa
   const encoder =
     enc.kind === "conv"
       ? initConvEncoder(ke, { ...encoderShape(config), channels: enc.channels })
-      : initImpalaCnn(ke, {
-          ...encoderShape(config),
-          channels: enc.channels,
-          blocksPerStage: enc.blocksPerStage,
-          finalNorm: true,
-        });
+      : enc.kind === "mlp"
+        ? initMlp(ke, encoderMlp(config))
+        : enc.kind === "keypoint"
+          ? initKeypointEncoder(ke, { ...encoderShape(config), ...enc })
+          : initImpalaCnn(ke, {
+              ...encoderShape(config),
+              channels: enc.channels,
+              blocksPerStage: enc.blocksPerStage,
+              finalNorm: true,
+            });
   const predictor =
     config.predictor.kind === "mlp"
       ? initMlp(kp, predictorMlp(config))
@@ -96,12 +137,24 @@ export function initWorldModel(key: Key, config: WorldModelConfig): WorldModelPa
 /** Embeds observations o [B, C, H, W] -> z [B, D]. */
 export function encode(params: WorldModelParams<Tensor>, obs: Tensor, config: WorldModelConfig): Tensor {
   const enc = config.encoder;
+  const pool = poolOf(config);
+  const [b, c, h, w] = obs.shape;
+  const x = pool === 1 ? obs : ops.mean(ops.reshape(obs, [b, c, h / pool, pool, w / pool, pool]), [3, 5]);
+  if (enc.kind === "mlp") {
+    const shape = encoderMlp(config);
+    return mlp(params.encoder as MlpParams<Tensor>, ops.reshape(x, [b, shape.inDim]), shape);
+  }
+  if (enc.kind === "keypoint")
+    return keypointEncoder(params.encoder as KeypointEncoderParams<Tensor>, x, {
+      ...encoderShape(config),
+      ...enc,
+    });
   return enc.kind === "conv"
-    ? convEncoder(params.encoder as ConvEncoderParams<Tensor>, obs, {
+    ? convEncoder(params.encoder as ConvEncoderParams<Tensor>, x, {
         ...encoderShape(config),
         channels: enc.channels,
       })
-    : impalaCnn(params.encoder as ImpalaCnnParams<Tensor>, obs, {
+    : impalaCnn(params.encoder as ImpalaCnnParams<Tensor>, x, {
         ...encoderShape(config),
         channels: enc.channels,
         blocksPerStage: enc.blocksPerStage,
