@@ -40,7 +40,9 @@ const only = values.only ? values.only.split(",") : [];
 const unknown = only.filter((n) => !WORKLOADS.some((w) => w.name === n));
 if (unknown.length) {
   console.error(
-    `bench: unknown workload ${unknown.join(", ")}; choose from ${WORKLOADS.map((w) => w.name).join(", ")}`,
+    `bench: unknown workload ${unknown.join(", ")}; choose from ${WORKLOADS.map((w) => w.name).join(", ")}${
+      unknown.some((n) => n.startsWith("web")) ? " (the browser benchmark is npm run bench:web)" : ""
+    }`,
   );
   process.exit(2);
 }

@@ -49,8 +49,13 @@ function call<T>(request: Request, transfer: Transferable[] = []): Promise<T> {
     worker.postMessage({ id, request }, transfer);
   });
 }
-/** For automation (the end-to-end test and bench/web-bench.ts): the worker calls and the logs. */
-(window as unknown as { jepa: unknown }).jepa = { call, logs: () => logs, monitors: () => monitors };
+/** For automation (the end-to-end test, bench/web-bench.ts, scripts/soak-web.mjs): worker calls, logs, runtime. */
+(window as unknown as { jepa: unknown }).jepa = {
+  call,
+  logs: () => logs,
+  monitors: () => monitors,
+  runtime: () => ready,
+};
 const on = <T>(name: string, f: (data: T) => void) => listeners.set(name, f as (data: never) => void);
 
 function status(text: string, bad = false): void {

@@ -47,7 +47,7 @@ export type Request =
     }
   | { type: "load"; params: ArrayBuffer; state: string }
   | { type: "save" }
-  /** Plans/s of the current model's fused CEM (benchmarks): `repeats` plans after one warm-up. */
+  /** Plans/s of the current model's CEM, fused or not (benchmarks): `repeats` timed plans after one warm-up. */
   | { type: "bench-plan"; plan: PlanSettings; repeats: number; keepHistory: boolean; fused: boolean };
 
 export interface InitReply {

@@ -371,7 +371,7 @@ function save(): SaveReply {
 
 async function benchPlan(
   r: Extract<Request, { type: "bench-plan" }>,
-): Promise<{ plansPerSecond: number; compileSeconds: number }> {
+): Promise<{ plansPerSecond: number; compileSeconds: number; planMs: number[] }> {
   const m = need(model, "train or load a model first");
   const t0 = performance.now();
   const p = await compileLatentPlanner(
@@ -381,6 +381,7 @@ async function benchPlan(
     need(runtime, "no runtime").backend,
     {
       keepHistory: r.keepHistory,
+      fused: r.fused,
     },
   );
   const compileSeconds = (performance.now() - t0) / 1000;
@@ -392,9 +393,14 @@ async function benchPlan(
     const z0 = await embedFrames(m, toUnit(view.cleanFrame(start)), 1);
     const zg = await embedFrames(m, toUnit(view.cleanFrame(goal)), 1);
     await p.plan(keyFromSeed(0), z0, zg);
-    const t1 = performance.now();
-    for (let i = 0; i < r.repeats; i++) await p.plan(keyFromSeed(i + 1), z0, zg);
-    return { plansPerSecond: r.repeats / ((performance.now() - t1) / 1000), compileSeconds };
+    const planMs: number[] = [];
+    for (let i = 0; i < r.repeats; i++) {
+      const t = performance.now();
+      await p.plan(keyFromSeed(i + 1), z0, zg);
+      planMs.push(performance.now() - t);
+    }
+    const total = planMs.reduce((a, b) => a + b, 0);
+    return { plansPerSecond: r.repeats / (total / 1000), compileSeconds, planMs };
   } finally {
     await p.release();
   }
