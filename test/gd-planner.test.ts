@@ -10,7 +10,7 @@ import { planTwoRooms } from "../src/cli/planning.ts";
 import { keyFromSeed } from "../src/engine/index.ts";
 import { nodeBackend } from "../src/engine/node.ts";
 import { sampleEvalEpisode } from "../src/envs/index.ts";
-import { compileGradLatentWorld, evaluateP1Gd, gradientBoundPlanner } from "../src/eval/index.ts";
+import { compileGradLatentWorld, evaluateP1, gradientBoundPlanner } from "../src/eval/index.ts";
 import { initWorldModel, type WorldModelConfig } from "../src/world/index.ts";
 import { saveUntrainedRun } from "./plan-helpers.ts";
 
@@ -67,9 +67,9 @@ test("gd: Adam through the compiled rollout lowers the latent cost of the plan",
 
 test("gd: P1 episodes with the gradient planner are deterministic for a seed", async () => {
   const world = await tinyWorld();
-  const a = await evaluateP1Gd(world, { ...TINY, seed: 0 });
-  const b = await evaluateP1Gd(world, { ...TINY, seed: 0 });
-  const c = await evaluateP1Gd(world, { ...TINY, seed: 1 });
+  const a = await evaluateP1(world, { ...TINY, planner: "gd", seed: 0 });
+  const b = await evaluateP1(world, { ...TINY, planner: "gd", seed: 0 });
+  const c = await evaluateP1(world, { ...TINY, planner: "gd", seed: 1 });
   assert.equal(a.settings.planner, "gd");
   assert.equal(a.protocol, "p1-two-rooms");
   assert.deepEqual(a.seeds, [0, 1]);

@@ -44,11 +44,12 @@ const base: Omit<WorldModelConfig, "encoder"> = {
 
 const encoders: WorldModelConfig["encoder"][] = [
   { kind: "conv", channels: [2, 2], pool: 2 },
+  { kind: "conv", channels: [2, 2], pool: 1, norm: false },
   { kind: "mlp", hidden: [5], pool: 4 },
   { kind: "keypoint", channels: [3], strides: [1], hidden: [4], pool: 2 },
 ];
 for (const encoder of encoders) {
-  test(`a ${encoder.kind} encoder with pool ${encoder.pool} maps [B, 2, 8, 8] to [B, 3]`, async () => {
+  test(`a ${encoder.kind} encoder with pool ${encoder.pool}${"norm" in encoder ? " and no norm" : ""} maps [B, 2, 8, 8] to [B, 3]`, async () => {
     const config: WorldModelConfig = { ...base, encoder };
     const params = initWorldModel(keyFromSeed(1), config);
     const frames = hostTensor(
@@ -65,6 +66,12 @@ for (const encoder of encoders) {
     assert.ok(Array.from(z.data as Float64Array).every(Number.isFinite));
   });
 }
+
+test("a conv encoder without its output norm has no norm parameters", () => {
+  const config: WorldModelConfig = { ...base, encoder: { kind: "conv", channels: [2, 2], norm: false } };
+  const params = initWorldModel(keyFromSeed(1), config).encoder as { norm?: unknown };
+  assert.equal(params.norm, undefined);
+});
 
 test("an encoder pool that does not divide the image is refused, naming the field", () => {
   const config = { ...base, encoder: { kind: "conv", pool: 3 } } as WorldModelConfig;

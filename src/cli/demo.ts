@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { collectEpisodes, type DatasetChunk, datasetFromChunks, infoOfSpec } from "../data/index.ts";
 import { compile, hostTensor, layoutOf, packTree, type Tensor, unpackSymbolic } from "../engine/index.ts";
 import { nodeBackend } from "../engine/node.ts";
-import { compileLatentWorld, evaluateP1, type P1Report } from "../eval/index.ts";
+import { compileLatentWorld, evaluateP1, P1_DEFAULTS, type P1Report } from "../eval/index.ts";
 import { writeDemoReport } from "../eval/node.ts";
 import { buildWorldModelRun, getPreset, quickPreset } from "../train/index.ts";
 import { listCheckpoints, train } from "../train/node.ts";
@@ -170,12 +170,14 @@ export const command: Command = {
     const latents = await probe(params);
 
     // 3. plan
+    const { accumulate, ...planSettings } = preset.plan ?? {};
     const p1Settings = quick
-      ? { episodes, horizon: 10, population: 32, iterations: 3, elites: 4 }
-      : { episodes };
+      ? { ...planSettings, episodes, horizon: 10, population: 32, iterations: 3, elites: 4, executeSteps: 5 }
+      : { ...planSettings, episodes };
     const world = await compileLatentWorld(params, model, {
-      population: p1Settings.population ?? 200,
-      horizon: p1Settings.horizon ?? 40,
+      population: p1Settings.population ?? P1_DEFAULTS.population,
+      horizon: p1Settings.horizon ?? P1_DEFAULTS.horizon,
+      accumulate,
       backend,
     });
     const planBar = progress("plan", episodes, { unit: "episodes" });
@@ -196,7 +198,14 @@ export const command: Command = {
       p1,
       history: result.history,
       latents: { ...latents, positions },
-      settings: { preset: preset.name, quick, trainSteps: steps, dataEpisodes: total, imageSize: h },
+      settings: {
+        preset: preset.name,
+        quick,
+        trainSteps: steps,
+        dataEpisodes: total,
+        imageSize: h,
+        cost: accumulate ?? "final",
+      },
       timings,
       imageSize: h,
     });

@@ -6,12 +6,10 @@ import {
   compileGradLatentWorld,
   compileLatentWorld,
   evaluateP1,
-  evaluateP1Gd,
   evaluateP2,
   latentP2World,
   P1_DEFAULTS,
   P1_GD_DEFAULTS,
-  type P1GdSettings,
   type P1Settings,
   P2_DEFAULTS,
   type P2Settings,
@@ -53,8 +51,8 @@ export async function plannedWorld(
   return { world, model };
 }
 
-/** Settings of `jepa plan`: a sampling planner's, or the gradient planner's ("gd"). */
-export type PlanSettings = Partial<P1Settings> | (Partial<P1GdSettings> & { planner: "gd" });
+/** Settings of `jepa plan` (planner "gd" takes its population and iterations from P1_GD_DEFAULTS). */
+export type PlanSettings = Partial<P1Settings>;
 
 const modelInfo = (model: ReturnType<typeof loadTrainedWorldModel>) => ({
   checkpoint: model.checkpoint,
@@ -66,11 +64,21 @@ const modelInfo = (model: ReturnType<typeof loadTrainedWorldModel>) => ({
 export async function planTwoRooms(modelDir: string | undefined, settings: PlanSettings, protocol: string) {
   const model = loadModelFor(modelDir, "two-rooms");
   // Episodes render at the model's input size (P1 scales distances and actions with it).
-  settings = { ...settings, imageSize: settings.imageSize ?? model.preset.model.observation[1] };
   const gd = settings.planner === "gd";
+  // The preset's own planning settings apply to its planner; flags override them.
+  const { accumulate, ...presetPlan } = model.preset.plan ?? {};
+  const samePlanner =
+    (settings.planner ?? P1_DEFAULTS.planner) === (presetPlan.planner ?? P1_DEFAULTS.planner);
+  settings = {
+    ...(samePlanner ? presetPlan : {}),
+    ...(gd ? P1_GD_DEFAULTS : {}),
+    ...settings,
+    imageSize: settings.imageSize ?? model.preset.model.observation[1],
+  };
   const compileOpts = {
-    population: settings.population ?? (gd ? P1_GD_DEFAULTS : P1_DEFAULTS).population,
+    population: settings.population ?? P1_DEFAULTS.population,
     horizon: settings.horizon ?? P1_DEFAULTS.horizon,
+    accumulate,
     backend: nodeBackend(),
   };
   const episodes = settings.episodes ?? P1_DEFAULTS.episodes;
@@ -80,16 +88,13 @@ export async function planTwoRooms(modelDir: string | undefined, settings: PlanS
     wins += e.success ? 1 : 0;
     bar.update(done, `${wins}/${done} reached the goal`);
   };
-  let report: Awaited<ReturnType<typeof evaluateP1>> | Awaited<ReturnType<typeof evaluateP1Gd>>;
-  if (gd) {
-    const world = await compileGradLatentWorld(model.params, model.preset.model, compileOpts);
-    report = await evaluateP1Gd(world, settings as Partial<P1GdSettings>, onEpisode);
-    await world.release();
-  } else {
-    const world = await compileLatentWorld(model.params, model.preset.model, compileOpts);
-    report = await evaluateP1(world, settings as Partial<P1Settings>, onEpisode);
-    await world.release();
-  }
+  const world = await (gd ? compileGradLatentWorld : compileLatentWorld)(
+    model.params,
+    model.preset.model,
+    compileOpts,
+  );
+  const report = await evaluateP1(world, settings, onEpisode);
+  await world.release();
   bar.finish();
   const { episodes: list, ...rest } = report;
   return {

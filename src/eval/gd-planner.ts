@@ -5,17 +5,8 @@
 //      that gradient (a DifferentiableCost), so any loop that hands a planner a CostFn can
 //      hand gradientBoundPlanner a differentiable one;
 //   2. gradientBoundPlanner: gradientPlan bound for MPC (restarts around the warm start);
-//   3. evaluateP1Gd: P1's episode loop (as evaluateP1 runs it) with the gradient planner.
-import {
-  constant,
-  foldIn,
-  type HostTensor,
-  keyFromSeed,
-  mapTree,
-  type Tensor,
-  type Tree,
-} from "../engine/index.ts";
-import { P1_BUDGET, sampleEvalEpisode, TwoRooms, twoRoomsSuccess } from "../envs/index.ts";
+//      evaluateP1 uses it for planner "gd".
+import { constant, type HostTensor, mapTree, type Tensor, type Tree } from "../engine/index.ts";
 import {
   type ActionBounds,
   type BoundPlanner,
@@ -23,12 +14,9 @@ import {
   compileRolloutGradCost,
   type GradCostFn,
   gradientPlan,
-  mpc,
 } from "../planners/index.ts";
 import { predict, type WorldModelConfig, type WorldModelParams } from "../world/index.ts";
 import { compileLatentWorld, type LatentPlannerOptions, type LatentWorld } from "./latent-planner.ts";
-import { P1_DEFAULTS, type P1Episode, type P1Report, type P1Settings } from "./p1-two-rooms.ts";
-import { wilsonInterval } from "./stats.ts";
 
 /** A cost that carries its gradient: what the gradient planner needs from a world. */
 export type DifferentiableCost = CostFn & { readonly gradient: GradCostFn };
@@ -108,112 +96,5 @@ export function gradientBoundPlanner(o: GradientBoundOptions): BoundPlanner {
       low: o.low,
       high: o.high,
     });
-  };
-}
-
-/** P1 settings with the gradient planner: population = restarts, iterations = Adam steps. */
-export interface P1GdSettings extends Omit<P1Settings, "planner" | "elites" | "temperature" | "beta"> {
-  planner: "gd";
-  /** Adam step size, in P1 px per step (scaled with the image like the action bound). */
-  learningRate: number;
-}
-
-const { planner: _sampling, elites: _elites, ...P1_COMMON } = P1_DEFAULTS;
-
-export const P1_GD_DEFAULTS: P1GdSettings = {
-  ...P1_COMMON,
-  planner: "gd",
-  budget: P1_BUDGET,
-  population: 16,
-  iterations: 30,
-  learningRate: 0.3,
-  noiseStd: 1.5,
-};
-
-export interface P1GdReport extends Omit<P1Report, "settings"> {
-  settings: P1GdSettings;
-}
-
-/**
- * P1 episodes planned by gradient descent on the actions: the same episodes, MPC loop,
- * success test and report as evaluateP1 (the loop is evaluateP1's; see that file).
- */
-export async function evaluateP1Gd(
-  world: GradLatentWorld,
-  settings: Partial<P1GdSettings> = {},
-  onEpisode?: (done: number, episode: P1Episode) => void,
-): Promise<P1GdReport> {
-  const s: P1GdSettings = { ...P1_GD_DEFAULTS, ...settings, planner: "gd" };
-  const scale = s.imageSize / 65;
-  const planner = gradientBoundPlanner({
-    horizon: s.horizon,
-    actionDim: 2,
-    population: s.population,
-    iterations: s.iterations,
-    learningRate: s.learningRate * scale,
-    initStd: (s.noiseStd ?? 1.5) * scale,
-    low: -2.45 * scale,
-    high: 2.45 * scale,
-  });
-  const episodes: P1Episode[] = [];
-  for (let e = 0; e < s.episodes; e++) {
-    const seed = s.seed * 100_000 + e;
-    const fixedWall = s.fixedWall ?? false;
-    const ep = sampleEvalEpisode(seed, { size: s.imageSize, fixedWall });
-    const env = new TwoRooms({ size: s.imageSize, fixedWall });
-    env.reset({ seed });
-    env.setState(ep.start);
-    const goalZ = await world.embed(ep.goalObservation);
-    let observation = env.render();
-    const path: number[][] = [];
-    const result = await mpc(foldIn(keyFromSeed(s.seed), e), planner, {
-      actionDim: 2,
-      executeSteps: s.executeSteps,
-      budget: s.budget,
-      costFor: async () => world.costFor(await world.embed(observation), goalZ),
-      step(actions) {
-        for (let k = 0; k < actions.length / 2; k++) {
-          observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
-          const st = env.getState();
-          path.push([st[0], st[1]]);
-          if (twoRoomsSuccess(st, ep.goal, s.imageSize)) return true;
-        }
-        return false;
-      },
-    });
-    const final = env.getState();
-    const episode: P1Episode = {
-      seed,
-      success: twoRoomsSuccess(final, ep.goal, s.imageSize),
-      steps: result.steps,
-      finalDistance: Math.hypot(final[0] - ep.goal[0], final[1] - ep.goal[1]),
-      start: Array.from(ep.start),
-      goal: Array.from(ep.goal),
-      path,
-      goalObservation: ep.goalObservation,
-      startObservation: ep.startObservation,
-      finalObservation: observation,
-    };
-    episodes.push(episode);
-    onEpisode?.(e + 1, episode);
-  }
-  const k = episodes.filter((e) => e.success).length;
-  const n = Math.max(episodes.length, 1);
-  return {
-    protocol: "p1-two-rooms",
-    settings: s,
-    seeds: episodes.map((e) => e.seed),
-    metrics: {
-      success: k / n,
-      mean_final_distance: episodes.reduce((a, e) => a + e.finalDistance, 0) / n,
-      mean_steps: episodes.reduce((a, e) => a + e.steps, 0) / n,
-    },
-    ci95: { success: wilsonInterval(k, episodes.length) },
-    reference: {
-      source: "EB-JEPA (CEM, horizon 90, 200 samples, 20 iterations), PROTOCOLS.md P1",
-      success: 0.96,
-      interval: [0.94, 0.98],
-    },
-    episodes,
   };
 }

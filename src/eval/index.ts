@@ -2,13 +2,9 @@
 export {
   compileGradLatentWorld,
   type DifferentiableCost,
-  evaluateP1Gd,
   type GradientBoundOptions,
   type GradLatentWorld,
   gradientBoundPlanner,
-  P1_GD_DEFAULTS,
-  type P1GdReport,
-  type P1GdSettings,
   withGradient,
 } from "./gd-planner.ts";
 export { compileLatentWorld, type LatentPlannerOptions, type LatentWorld } from "./latent-planner.ts";
@@ -20,7 +16,14 @@ export {
   procrustes,
   svdSmall,
 } from "./linear-fit.ts";
-export { evaluateP1, P1_DEFAULTS, type P1Episode, type P1Report, type P1Settings } from "./p1-two-rooms.ts";
+export {
+  evaluateP1,
+  P1_DEFAULTS,
+  P1_GD_DEFAULTS,
+  type P1Episode,
+  type P1Report,
+  type P1Settings,
+} from "./p1-two-rooms.ts";
 export {
   evaluateP2,
   latentP2World,

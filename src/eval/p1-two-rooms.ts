@@ -7,6 +7,7 @@
 import { foldIn, keyFromSeed } from "../engine/index.ts";
 import { P1_BUDGET, sampleEvalEpisode, TwoRooms, twoRoomsSuccess } from "../envs/index.ts";
 import { type BoundPlanner, type CostFn, cem, icem, mpc, mppi } from "../planners/index.ts";
+import { gradientBoundPlanner } from "./gd-planner.ts";
 import type { LatentWorld } from "./latent-planner.ts";
 import { wilsonInterval } from "./stats.ts";
 
@@ -20,8 +21,14 @@ export interface P1Settings {
   elites: number;
   executeSteps: number;
   imageSize: number;
-  /** "cem"; "mppi" (temperature-weighted, EB-JEPA's best); "icem" (colored noise, fixed population). */
-  planner: "cem" | "mppi" | "icem";
+  /**
+   * "cem"; "mppi" (temperature-weighted, EB-JEPA's best); "icem" (colored noise, fixed
+   * population); "gd": Adam on the actions through the rollout (population = restarts,
+   * iterations = Adam steps; the world must come from compileGradLatentWorld).
+   */
+  planner: "cem" | "mppi" | "icem" | "gd";
+  /** gd: Adam step size, in P1 px per step (scaled with the image like the action bound). */
+  learningRate?: number;
   /** Initial CEM std / MPPI noise std, in P1 px per step (scaled with the image). */
   noiseStd?: number;
   /** MPPI temperature (on the latent cost). */
@@ -44,6 +51,9 @@ export const P1_DEFAULTS: P1Settings = {
   imageSize: 64,
   planner: "cem",
 };
+
+/** What "gd" changes in P1_DEFAULTS: 16 restarts of 30 Adam steps at 0.3 px. */
+export const P1_GD_DEFAULTS: Partial<P1Settings> = { population: 16, iterations: 30, learningRate: 0.3 };
 
 export interface P1Episode {
   seed: number;
@@ -80,6 +90,8 @@ function boundPlanner(s: P1Settings, scale: number): BoundPlanner {
     high: 2.45 * scale,
   };
   const std = (s.noiseStd ?? 1.5) * scale;
+  if (s.planner === "gd")
+    return gradientBoundPlanner({ ...common, learningRate: (s.learningRate ?? 0.3) * scale, initStd: std });
   if (s.planner === "mppi") {
     // The temperature is relative: costs are rescaled per call so that (median - min) = 1,
     // which makes it independent of the latent space's scale.

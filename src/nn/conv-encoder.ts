@@ -13,13 +13,19 @@ export interface ConvEncoderConfig {
   embedDim: number;
   /** Output channels of the stride-2 convolutions (default [16, 32, 32], as the reference). */
   channels?: number[];
+  /**
+   * The output LayerNorm (default true, as the reference). It puts every embedding on a sphere
+   * of radius sqrt(E), so distances between embeddings saturate at 2 sqrt(E): leave it out
+   * where latent distances must grow with distances in the world (planning costs).
+   */
+  finalNorm?: boolean;
 }
 
 /** convs (w [O, C, 3, 3], b [O]), fc [C*h*w, E] and the output norm. */
 export type ConvEncoderParams<T> = {
   convs: Conv2dParams<T>[];
   fc: LinearParams<T>;
-  norm: LayerNormParams<T>;
+  norm?: LayerNormParams<T>;
 };
 
 const convConfigs = (config: ConvEncoderConfig): Conv2dConfig[] => {
@@ -47,7 +53,9 @@ export function initConvEncoder(key: Key, config: ConvEncoderConfig): ConvEncode
   return {
     convs: convs.map((c, i) => initConv2d(keys[i], c)),
     fc: initLinear(keys[convs.length], { inDim: flatDim(config), outDim: config.embedDim }),
-    norm: initLayerNorm(keys[convs.length + 1], { dim: config.embedDim }),
+    ...(config.finalNorm === false
+      ? {}
+      : { norm: initLayerNorm(keys[convs.length + 1], { dim: config.embedDim }) }),
   };
 }
 
@@ -63,5 +71,7 @@ export function convEncoder(params: ConvEncoderParams<Tensor>, x: Tensor, config
     h = ops.relu(conv2d(p, h, convs[i]));
   });
   const z = linear(params.fc, ops.reshape(h, [x.shape[0], -1])); // [B, C*h*w] -> [B, E]
+  if (config.finalNorm === false) return z;
+  if (!params.norm) throw new Error("convEncoder: the params have no norm; pass finalNorm: false");
   return layerNorm(params.norm, z, { dim: embedDim });
 }

@@ -19,6 +19,7 @@ const encoderSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("conv"),
     channels: z.array(int(1)).min(1).optional(),
+    norm: z.boolean().optional(),
     pool: int(1).optional(),
   }),
   z.strictObject({
@@ -63,6 +64,7 @@ export const runConfigSchema = z.strictObject({
     encoder: encoderSchema,
     predictor: predictorSchema,
     inverseDynamicsHidden: int(0).optional(),
+    inverseDynamicsLinear: z.boolean().optional(),
   }),
   loss: z.strictObject({
     regularizer: z.enum(["vicreg", "sigreg"]),
@@ -74,6 +76,19 @@ export const runConfigSchema = z.strictObject({
     distance: z.enum(["l1", "l2"]).optional(),
     numSlices: int(1).optional(),
   }),
+  plan: z
+    .strictObject({
+      planner: z.enum(["cem", "mppi", "icem"]).optional(),
+      horizon: int(1).optional(),
+      population: int(2).optional(),
+      iterations: int(1).optional(),
+      elites: int(1).optional(),
+      executeSteps: int(1).optional(),
+      temperature: positive.optional(),
+      noiseStd: positive.optional(),
+      accumulate: z.enum(["final", "sum"]).optional(),
+    })
+    .optional(),
   train: z.strictObject({
     steps: int(1),
     batch: int(2),

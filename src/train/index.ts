@@ -7,6 +7,7 @@ export {
   getPreset,
   PRESETS,
   quickPreset,
+  type PresetPlanSettings,
   type WorldModelPreset,
   type WorldModelRunOptions,
 } from "./presets.ts";

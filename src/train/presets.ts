@@ -27,6 +27,23 @@ import {
 } from "../world/index.ts";
 import type { TrainSpec } from "./trainer.ts";
 
+/**
+ * How a preset's model plans best (P1 settings; any left out take P1_DEFAULTS). `accumulate`
+ * is the latent cost: the final predicted embedding's distance to the goal, or the sum over
+ * the horizon.
+ */
+export interface PresetPlanSettings {
+  planner?: "cem" | "mppi" | "icem";
+  horizon?: number;
+  population?: number;
+  iterations?: number;
+  elites?: number;
+  executeSteps?: number;
+  temperature?: number;
+  noiseStd?: number;
+  accumulate?: "final" | "sum";
+}
+
 export interface WorldModelPreset {
   name: string;
   description: string;
@@ -48,6 +65,8 @@ export interface WorldModelPreset {
     /** Runs of this many clips per episode in a batch (see WorldModelLossConfig.clipsPerEpisode). */
     clipsPerEpisode?: number;
   };
+  /** Planning settings for this model (jepa demo and the default of jepa plan / eval p1). */
+  plan?: PresetPlanSettings;
 }
 
 export const PRESETS: Record<string, WorldModelPreset> = {

@@ -24,17 +24,19 @@ import {
  * Every encoder may first average-pool frames by `pool` (default 1: none), a factor dividing
  * the image size: 64 px frames pooled by 2 cost a quarter as much to encode.
  */
-export type EncoderConfig = (
-  | { kind: "conv"; channels?: number[] }
-  | { kind: "impala"; channels?: number[]; blocksPerStage?: number }
-  /** Pixels flattened into an MLP (GELU): matmul-bound, so cheap on CPUs. */
-  | { kind: "mlp"; hidden: number[] }
-  /**
-   * 3x3 convolutions (stride 2 first, then 1, unless `strides` says), a spatial softmax per
-   * channel giving its expected (x, y), then an MLP: positions of things come out directly.
-   */
-  | { kind: "keypoint"; channels: number[]; strides?: number[]; hidden: number[] }
-) & { pool?: number };
+export type EncoderConfig =
+  /** `norm: false` drops the output LayerNorm (which caps latent distances; see ConvEncoderConfig). */
+  (
+    | { kind: "conv"; channels?: number[]; norm?: boolean }
+    | { kind: "impala"; channels?: number[]; blocksPerStage?: number }
+    /** Pixels flattened into an MLP (GELU): matmul-bound, so cheap on CPUs. */
+    | { kind: "mlp"; hidden: number[] }
+    /**
+     * 3x3 convolutions (stride 2 first, then 1, unless `strides` says), a spatial softmax per
+     * channel giving its expected (x, y), then an MLP: positions of things come out directly.
+     */
+    | { kind: "keypoint"; channels: number[]; strides?: number[]; hidden: number[] }
+  ) & { pool?: number };
 
 export type PredictorConfig =
   /** z' = z + MLP([z, a]) (the reference world_model_step predictor). */
@@ -51,6 +53,13 @@ export interface WorldModelConfig {
   predictor: PredictorConfig;
   /** Width of the inverse-dynamics head (predicts a_t from z_t, z_{t+1}); 0 for none. */
   inverseDynamicsHidden?: number;
+  /**
+   * A linear inverse-dynamics head on the difference: a_t = W (z_{t+1} - z_t) + b. Actions
+   * must then be a fixed linear function of embedding steps everywhere, which makes the
+   * embedding an affine image of what the action moves (two-rooms' position), so latent
+   * distances grow with distances in the world. Used when inverseDynamicsHidden is 0.
+   */
+  inverseDynamicsLinear?: boolean;
 }
 
 export type WorldModelParams<T> = {
@@ -102,8 +111,8 @@ const predictorMlp = (c: WorldModelConfig) => {
   };
 };
 const idmMlp = (c: WorldModelConfig) => ({
-  inDim: 2 * c.embedDim,
-  hidden: [c.inverseDynamicsHidden ?? 0],
+  inDim: c.inverseDynamicsHidden ? 2 * c.embedDim : c.embedDim,
+  hidden: c.inverseDynamicsHidden ? [c.inverseDynamicsHidden] : [],
   outDim: c.actionDim,
   activation: "relu" as const,
 });
@@ -114,7 +123,7 @@ export function initWorldModel(key: Key, config: WorldModelConfig): WorldModelPa
   const enc = config.encoder;
   const encoder =
     enc.kind === "conv"
-      ? initConvEncoder(ke, { ...encoderShape(config), channels: enc.channels })
+      ? initConvEncoder(ke, { ...encoderShape(config), channels: enc.channels, finalNorm: enc.norm })
       : enc.kind === "mlp"
         ? initMlp(ke, encoderMlp(config))
         : enc.kind === "keypoint"
@@ -130,7 +139,8 @@ export function initWorldModel(key: Key, config: WorldModelConfig): WorldModelPa
       ? initMlp(kp, predictorMlp(config))
       : initGruCell(kp, { inDim: config.actionDim, hiddenDim: config.embedDim });
   const out: WorldModelParams<HostTensor> = { encoder, predictor };
-  if (config.inverseDynamicsHidden) out.inverseDynamics = initMlp(ki, idmMlp(config));
+  if (config.inverseDynamicsHidden || config.inverseDynamicsLinear)
+    out.inverseDynamics = initMlp(ki, idmMlp(config));
   return out;
 }
 
@@ -153,6 +163,7 @@ export function encode(params: WorldModelParams<Tensor>, obs: Tensor, config: Wo
     ? convEncoder(params.encoder as ConvEncoderParams<Tensor>, x, {
         ...encoderShape(config),
         channels: enc.channels,
+        finalNorm: enc.norm,
       })
     : impalaCnn(params.encoder as ImpalaCnnParams<Tensor>, x, {
         ...encoderShape(config),
@@ -207,8 +218,10 @@ export function inverseDynamics(
   next: Tensor,
   config: WorldModelConfig,
 ): Tensor {
-  if (!params.inverseDynamics) throw new Error("inverseDynamics: the config has no inverseDynamicsHidden");
-  return mlp(params.inverseDynamics, ops.concat([z, next], -1), idmMlp(config));
+  if (!params.inverseDynamics)
+    throw new Error("inverseDynamics: the config has no inverseDynamicsHidden or inverseDynamicsLinear");
+  const input = config.inverseDynamicsHidden ? ops.concat([z, next], -1) : ops.sub(next, z);
+  return mlp(params.inverseDynamics, input, idmMlp(config));
 }
 
 /** Embeds a clip: observations [B, L, C, H, W] -> [B, L, D]. */
