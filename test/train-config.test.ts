@@ -32,7 +32,7 @@ function rejection(edit: (c: ReturnType<typeof tinyConfig>) => unknown): string 
 test("unknown keys are rejected with the path and the known keys", () => {
   assert.match(
     rejection((c) => ({ ...c, trian: {} })),
-    /^config: unknown key "trian"; remove it \(known keys: name, description, env, data, model, loss, train\)$/,
+    /^config: unknown key "trian"; remove it \(known keys: name, description, env, data, model, loss, plan, train\)$/,
   );
   assert.match(
     rejection((c) => {
@@ -44,7 +44,7 @@ test("unknown keys are rejected with the path and the known keys", () => {
     rejection((c) => {
       (c.model.encoder as Record<string, unknown>).depth = 3;
     }),
-    /^config\.model\.encoder: unknown key "depth"; remove it \(known keys: kind, channels\)$/,
+    /^config\.model\.encoder: unknown key "depth"; remove it \(known keys: kind, channels, norm, pool\)$/,
   );
 });
 

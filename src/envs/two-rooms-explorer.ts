@@ -19,11 +19,17 @@ export interface TwoRoomsExplorerOptions {
   stepMean?: number;
   stepStd?: number;
   stepRange?: [number, number];
+  /**
+   * Turn around after a blocked step (default false). The reference data (PLDM / EB-JEPA)
+   * keeps walking into a wall until the heading drifts off it; those blocked steps are what
+   * teaches a world model that walls stop the agent, so turning away starves it of them.
+   */
+  turnOnBlock?: boolean;
 }
 
 /**
  * The P1 explorer for one episode. It may move the start (crossing episodes), so build it
- * right after `env.reset`. When a step is blocked by a wall the heading turns around.
+ * right after `env.reset`. A blocked step keeps its heading unless `turnOnBlock`.
  */
 export function twoRoomsExplorer(env: TwoRooms, seed: number, opts: TwoRoomsExplorerOptions = {}): Policy {
   const {
@@ -33,6 +39,7 @@ export function twoRoomsExplorer(env: TwoRooms, seed: number, opts: TwoRoomsExpl
     stepMean = 1.0,
     stepStd = 0.4,
     stepRange = [0.2, 1.8],
+    turnOnBlock = false,
   } = opts;
   const rng = new Random(seed);
   const s = env.scale;
@@ -63,7 +70,7 @@ export function twoRoomsExplorer(env: TwoRooms, seed: number, opts: TwoRoomsExpl
     act() {
       const state = env.getState();
       if (seeking && roomOf(state) !== startRoom) seeking = false;
-      if (last && !seeking) {
+      if (turnOnBlock && last && !seeking) {
         const moved = Math.hypot(state[0] - last[0], state[1] - last[1]);
         if (moved < 0.5 * intended) heading += Math.PI;
       }
