@@ -30,9 +30,9 @@ test("spatialSoftmax puts each channel's keypoint at its peak, in [-1, 1] coordi
   );
   const xy = Array.from(out.output.data as Float64Array);
   const expected = [2 * (3 / 4) - 1, 2 * (1 / 4) - 1, -1, 1];
-  xy.forEach((v, i) =>
-    assert.ok(Math.abs(v - expected[i]) < 1e-6, `coordinate ${i}: ${v} vs ${expected[i]}`),
-  );
+  for (const [i, v] of xy.entries()) {
+    assert.ok(Math.abs(v - expected[i]) < 1e-6, `coordinate ${i}: ${v} vs ${expected[i]}`);
+  }
 });
 
 const base: Omit<WorldModelConfig, "encoder"> = {
