@@ -71,6 +71,7 @@ test("gd: P1 episodes with the gradient planner are deterministic for a seed", a
   const b = await evaluateP1(world, { ...TINY, planner: "gd", seed: 0 });
   const c = await evaluateP1(world, { ...TINY, planner: "gd", seed: 1 });
   assert.equal(a.settings.planner, "gd");
+  assert.equal(a.settings.cost, "final");
   assert.equal(a.protocol, "p1-two-rooms");
   assert.deepEqual(a.seeds, [0, 1]);
   assert.equal(a.episodes.length, 2);

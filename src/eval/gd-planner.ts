@@ -52,6 +52,7 @@ export async function compileGradLatentWorld(
     { ...opts, actionDim: config.actionDim, latentShape: [config.embedDim] },
   );
   return {
+    accumulate: base.accumulate,
     embed: (observation) => base.embed(observation),
     costFor: (z0, goal) => withGradient(base.costFor(z0, goal), grad.gradCostFor(z0, goal)),
     async release() {

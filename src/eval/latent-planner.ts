@@ -23,6 +23,8 @@ export interface LatentPlannerOptions {
 }
 
 export interface LatentWorld {
+  /** How the cost scores a rollout: the final embedding's distance, or the sum over the horizon. */
+  readonly accumulate?: CostAccumulation;
   embed(observation: Uint8Array): Promise<Float32Array>;
   costFor(z0: Float32Array, goal: Float32Array): CostFn;
   release(): Promise<void>;
@@ -50,6 +52,7 @@ export async function compileLatentWorld(
     { population, horizon, actionDim: config.actionDim, latentShape: [config.embedDim], backend, accumulate },
   );
   return {
+    accumulate: accumulate ?? "final",
     async embed(observation) {
       const x = hostTensor(
         [1, c, h, w],

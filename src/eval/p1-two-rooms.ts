@@ -29,6 +29,8 @@ export interface P1Settings {
   planner: "cem" | "mppi" | "icem" | "gd";
   /** gd: Adam step size, in P1 px per step (scaled with the image like the action bound). */
   learningRate?: number;
+  /** The world's latent cost ("final" or "sum" over the horizon); reports take it from the world. */
+  cost?: "final" | "sum";
   /** Initial CEM std / MPPI noise std, in P1 px per step (scaled with the image). */
   noiseStd?: number;
   /** MPPI temperature (on the latent cost). */
@@ -175,7 +177,7 @@ export async function evaluateP1(
   const k = episodes.filter((e) => e.success).length;
   return {
     protocol: "p1-two-rooms",
-    settings: s,
+    settings: { ...s, cost: world.accumulate ?? "final" },
     seeds: episodes.map((e) => e.seed),
     metrics: {
       success: k / episodes.length,
