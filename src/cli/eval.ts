@@ -4,10 +4,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nodeBackend } from "../engine/node.ts";
 import {
+  evaluateMcJepaProbe,
   evaluateP3,
   evaluateP4,
   evaluateP5,
   evaluateP6,
+  MC_PROBE_DEFAULTS,
+  MC_PROBE_QUICK,
+  type McJepaProbeSettings,
   type P1Settings,
   P2_QUICK,
   type P3Settings,
@@ -114,6 +118,36 @@ async function runP6(args: EvalArgs) {
   });
 }
 
+/** MC-JEPA on bouncing sprites (issue #8): flow end-point error and a shape probe with its baselines. */
+async function runMcJepa(args: EvalArgs) {
+  const settings: Partial<McJepaProbeSettings> = args.quick ? { ...MC_PROBE_QUICK } : {};
+  if (args.steps !== undefined) settings.steps = args.steps;
+  const seeds = Array.from({ length: args.seeds ?? 1 }, (_, i) => i);
+  const protocol = args.quick ? "mc-jepa-sprites-quick" : "mc-jepa-sprites";
+  const reports = [];
+  for (const seed of seeds) {
+    const bar = progress(`mc-jepa seed ${seed}`, settings.steps ?? MC_PROBE_DEFAULTS.steps, {
+      unit: "steps",
+    });
+    const r = await evaluateMcJepaProbe(
+      { ...settings, seed },
+      {
+        backend: nodeBackend(),
+        protocol,
+        onStep: (step, loss) => bar.update(step, `loss ${loss.toFixed(4)}`),
+      },
+    );
+    bar.finish();
+    reports.push(r);
+  }
+  if (reports.length === 1) return reports[0];
+  // Several seeds: metrics are means over seeds; each seed's report is kept whole.
+  const metrics: Record<string, number> = {};
+  for (const k of Object.keys(reports[0].metrics))
+    metrics[k] = reports.reduce((a, r) => a + r.metrics[k], 0) / reports.length;
+  return { protocol, settings: reports[0].settings, seeds, metrics, perSeed: reports };
+}
+
 const PROTOCOLS: Record<string, Runner | undefined> = {
   "p1-two-rooms": runP1,
   "p2-push-t": runP2,
@@ -121,15 +155,17 @@ const PROTOCOLS: Record<string, Runner | undefined> = {
   "p4-stress": runP4,
   "p5-video": runP5,
   "p6-jepa-vs-generative": runP6,
+  "mc-jepa-sprites": runMcJepa,
 };
 
 const usage = `usage: jepa eval --protocol NAME --out DIR [--quick] [--seeds N] [--steps N] [--model DIR]
 
 Runs an evaluation protocol of PROTOCOLS.md and writes DIR/report.json with top-level
 protocol, settings, seeds, metrics (name -> number) and ci95 (name -> [low, high]).
-Protocols: ${Object.keys(PROTOCOLS).join(", ")}.
+Protocols: ${Object.keys(PROTOCOLS).join(", ")}
+(mc-jepa-sprites: MC-JEPA's flow error and shape probe against its baselines, issue #8).
   --quick     reduced settings for 2 CPU cores (the report's protocol name ends in -quick)
-  --seeds N   number of seeds 0..N-1 (default 3)
+  --seeds N   number of seeds 0..N-1 (default 3; mc-jepa-sprites 1)
   --steps N   training steps per seed (overrides the protocol's or --quick's)
   --model DIR a trained world model ("jepa train" or "jepa demo" folder): two-rooms for
               p1-two-rooms and p4-stress, push-t ("jepa train --preset push-t") for p2-push-t`;

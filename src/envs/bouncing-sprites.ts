@@ -1,6 +1,9 @@
 // Bouncing sprites (P5): sprites move at constant velocity and bounce elastically off the
 // walls of a box. Optionally one sprite teleports at a chosen step: the physically impossible
 // event whose "surprise" a video JEPA should register. No control (the action has 0 dims).
+// By default even-numbered sprites are disks and odd ones squares in the factors' colours;
+// the `shapes`, `radiusRange` and `randomColours` options draw each sprite's appearance at
+// every reset instead (MC-JEPA's content probe: classes that differ only in shape).
 import {
   type ActionSpace,
   type Env,
@@ -14,7 +17,10 @@ import {
   type StepResult,
 } from "./env.ts";
 import { Random } from "./random.ts";
-import { createCanvas, drawDisk, drawRect, quantize } from "./raster.ts";
+import { createCanvas, drawDisk, drawRect, drawShape, quantize } from "./raster.ts";
+import { SHAPE_AREAS, SHAPE_CLASSES, SHAPE_INSIDE } from "./shapes.ts";
+
+export type SpriteShape = (typeof SHAPE_CLASSES)[number];
 
 export interface BouncingSpritesOptions {
   /** Image side in pixels (default 64; P5 also uses 32). */
@@ -23,6 +29,24 @@ export interface BouncingSpritesOptions {
   sprites?: number;
   /** Speed range in pixels per step at 64 px (scaled with the size). */
   speedRange?: [number, number];
+  /**
+   * Shapes each sprite's shape is drawn from, uniformly, at every reset; every shape is scaled
+   * to the area of the disk of the sprite's radius, so its pixel count does not tell the shape.
+   * Default: even-numbered sprites disks, odd ones squares (at equal area too when radiusRange
+   * or randomColours is set).
+   */
+  shapes?: readonly SpriteShape[];
+  /** Radius range in px at 64 px, drawn per sprite at every reset (default: the agentSize factor). */
+  radiusRange?: [number, number];
+  /** Draw each sprite's colour at every reset (channels in [60, 255], one at 255) instead of the factors'. */
+  randomColours?: boolean;
+}
+
+/** How one sprite is drawn: its class index in SHAPE_CLASSES, colour (0..255) and radius in px. */
+export interface SpriteAppearance {
+  shape: number;
+  colour: number[];
+  radius: number;
 }
 
 const FACTORS: FactorSpec[] = [
@@ -60,11 +84,37 @@ export class BouncingSprites implements Env {
   private teleportStep = -1;
   private teleportSprite = 0;
   private teleportTo: [number, number] = [0, 0];
+  private readonly shapes?: number[];
+  private readonly radiusRange?: [number, number];
+  private readonly randomColours: boolean;
+  /** Drawn appearance per sprite when shapes, radiusRange or randomColours is set. */
+  private drawn: SpriteAppearance[] = [];
 
   constructor(opts: BouncingSpritesOptions = {}) {
-    const { size = 64, sprites = 2, speedRange = [1, 2.5] } = opts;
+    const {
+      size = 64,
+      sprites = 2,
+      speedRange = [1, 2.5],
+      shapes,
+      radiusRange,
+      randomColours = false,
+    } = opts;
     if (!Number.isInteger(size) || size < 16)
       throw new Error(`bouncing-sprites: size must be >= 16, got ${size}`);
+    if (shapes !== undefined) {
+      const unknown = shapes.find((name) => !SHAPE_CLASSES.includes(name));
+      if (shapes.length === 0 || unknown !== undefined)
+        throw new Error(
+          `bouncing-sprites: shapes must be a non-empty list of ${SHAPE_CLASSES.join(", ")}; got "${unknown ?? ""}"`,
+        );
+      this.shapes = shapes.map((name) => SHAPE_CLASSES.indexOf(name));
+    }
+    if (radiusRange !== undefined && !(radiusRange[0] > 0 && radiusRange[1] >= radiusRange[0]))
+      throw new Error(
+        `bouncing-sprites: radiusRange must be [low, high] with 0 < low <= high, got ${radiusRange}`,
+      );
+    this.radiusRange = radiusRange;
+    this.randomColours = randomColours;
     this.size = size;
     this.sprites = sprites;
     this.scale = size / 64;
@@ -75,18 +125,58 @@ export class BouncingSprites implements Env {
     this.stateNames.push("step");
     this.stateSize = this.stateNames.length;
     this.state = new Float64Array(this.stateSize);
+    if (this.drawsAppearance()) this.drawAppearance(); // so render() works before the first reset
   }
 
   private radius(): number {
     return (this.values.agentSize as number) * this.scale;
   }
 
+  private drawsAppearance(): boolean {
+    return this.shapes !== undefined || this.radiusRange !== undefined || this.randomColours;
+  }
+
+  /** Half-width of sprite k's bounding box: its walls are this far inside the box. */
+  private extent(k: number): number {
+    if (!this.drawsAppearance()) return this.radius();
+    const a = this.drawn[k];
+    return a.radius * Math.sqrt(Math.PI / SHAPE_AREAS[a.shape]);
+  }
+
+  /** Each sprite's shape (index in SHAPE_CLASSES), colour and radius in px this episode. */
+  appearance(): SpriteAppearance[] {
+    if (this.drawsAppearance()) return structuredClone(this.drawn);
+    return Array.from({ length: this.sprites }, (_, k) => ({
+      shape: k % 2,
+      colour: (k === 0 ? this.values.agentColour : this.values.spriteColour) as number[],
+      radius: this.radius(),
+    }));
+  }
+
+  /** Draws every sprite's appearance; only called with an appearance option, so the default stream is unchanged. */
+  private drawAppearance(): void {
+    this.drawn = Array.from({ length: this.sprites }, (_, k) => {
+      const shape = this.shapes ? this.shapes[this.rng.int(this.shapes.length)] : k % 2;
+      const radius = this.radiusRange
+        ? this.rng.uniform(this.radiusRange[0], this.radiusRange[1]) * this.scale
+        : this.radius();
+      let colour = (k === 0 ? this.values.agentColour : this.values.spriteColour) as number[];
+      if (this.randomColours) {
+        colour = [this.rng.uniform(60, 255), this.rng.uniform(60, 255), this.rng.uniform(60, 255)];
+        colour[this.rng.int(3)] = 255;
+        colour = colour.map(Math.round);
+      }
+      return { shape, colour, radius };
+    });
+  }
+
   reset(opts: ResetOptions = {}): ResetResult {
     const { seed, options = {} } = opts;
     if (seed !== undefined) this.rng = new Random(seed);
     this.values = resolveFactors(this.id, FACTORS, options);
-    const r = this.radius();
+    if (this.drawsAppearance()) this.drawAppearance();
     for (let k = 0; k < this.sprites; k++) {
+      const r = this.extent(k);
       const angle = this.rng.uniform(-Math.PI, Math.PI);
       const speed = this.rng.uniform(this.speedRange[0], this.speedRange[1]) * this.scale;
       this.state.set(
@@ -100,18 +190,18 @@ export class BouncingSprites implements Env {
       );
     }
     this.state[this.stateSize - 1] = 0;
-    // Drawn always, so the stream does not depend on whether a teleport is asked for.
-    this.teleportTo = [this.rng.uniform(r, this.size - r), this.rng.uniform(r, this.size - r)];
     this.teleportStep = numberOption(this.id, options, "teleportStep", -1);
     this.teleportSprite = numberOption(this.id, options, "teleportSprite", 0);
+    // Drawn always, so the stream does not depend on whether a teleport is asked for.
+    const r = this.extent(this.drawsAppearance() ? this.teleportSprite : 0);
+    this.teleportTo = [this.rng.uniform(r, this.size - r), this.rng.uniform(r, this.size - r)];
     return { observation: this.render(), info: {} };
   }
 
   step(_action: ArrayLike<number>): StepResult {
-    const r = this.radius();
-    const lo = r;
-    const hi = this.size - r;
     for (let k = 0; k < this.sprites; k++) {
+      const lo = this.extent(k);
+      const hi = this.size - lo;
       for (let axis = 0; axis < 2; axis++) {
         let p = this.state[4 * k + axis] + this.state[4 * k + 2 + axis];
         let v = this.state[4 * k + 2 + axis];
@@ -155,6 +245,18 @@ export class BouncingSprites implements Env {
     for (let k = this.sprites - 1; k >= 0; k--) {
       const x = this.state[4 * k];
       const y = this.state[4 * k + 1];
+      if (this.drawsAppearance()) {
+        const { shape, colour } = this.drawn[k];
+        const s = this.extent(k);
+        const inside = SHAPE_INSIDE[shape];
+        drawShape(
+          canvas,
+          (px, py) => inside((px - x) / s, (py - y) / s),
+          { x0: x - s, y0: y - s, x1: x + s, y1: y + s },
+          colour,
+        );
+        continue;
+      }
       const colour = (k === 0 ? this.values.agentColour : this.values.spriteColour) as number[];
       if (k % 2 === 0) drawDisk(canvas, x, y, r, colour);
       else drawRect(canvas, x - 0.85 * r, y - 0.85 * r, x + 0.85 * r, y + 0.85 * r, colour);

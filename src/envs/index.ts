@@ -1,7 +1,12 @@
 // Public face of src/envs (see DESIGN.md): the env contract, the worlds of PROTOCOLS.md,
 // their data policies, factors of variation and pixel perturbations. Browser-safe.
 
-export { BouncingSprites, type BouncingSpritesOptions } from "./bouncing-sprites.ts";
+export {
+  BouncingSprites,
+  type BouncingSpritesOptions,
+  type SpriteAppearance,
+  type SpriteShape,
+} from "./bouncing-sprites.ts";
 export { type CheckEnvOptions, checkEnv } from "./check-env.ts";
 export type {
   ActionSpace,
@@ -72,7 +77,15 @@ export {
   POLICY_NAMES,
   type PolicyName,
 } from "./registry.ts";
-export { generateShapes, SHAPE_CLASSES, Shapes, type ShapesDataset, type ShapesOptions } from "./shapes.ts";
+export {
+  generateShapes,
+  SHAPE_AREAS,
+  SHAPE_CLASSES,
+  SHAPE_INSIDE,
+  Shapes,
+  type ShapesDataset,
+  type ShapesOptions,
+} from "./shapes.ts";
 export {
   moveWithContact,
   P1,

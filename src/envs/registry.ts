@@ -25,7 +25,7 @@ const OPTION_KEYS: Record<EnvName, string[]> = {
   "two-rooms": ["size", "fixedWall"],
   "point-maze": ["size", "layout"],
   "push-t": ["size"],
-  "bouncing-sprites": ["size", "sprites", "speedRange"],
+  "bouncing-sprites": ["size", "sprites", "speedRange", "shapes", "radiusRange", "randomColours"],
   shapes: ["size", "classes", "sizeRange"],
 };
 

@@ -18,7 +18,7 @@ import { createCanvas, drawShape, quantize } from "./raster.ts";
 /** The shape classes, by label index; inside tests in units of the shape's size. */
 export const SHAPE_CLASSES = ["circle", "square", "triangle", "cross", "ring"] as const;
 
-const INSIDE: ((u: number, v: number) => boolean)[] = [
+export const SHAPE_INSIDE: readonly ((u: number, v: number) => boolean)[] = [
   (u, v) => u * u + v * v <= 1,
   (u, v) => Math.abs(u) <= 0.8 && Math.abs(v) <= 0.8,
   // Upward equilateral triangle with vertices (0, -1), (+-0.866, 0.5).
@@ -29,6 +29,8 @@ const INSIDE: ((u: number, v: number) => boolean)[] = [
     return r2 <= 1 && r2 >= 0.3;
   },
 ];
+/** Area of each class's inside test in units of its size squared (the unit disk is pi). */
+export const SHAPE_AREAS: readonly number[] = [Math.PI, 2.56, 0.75 * Math.sqrt(3), 2.04, 0.7 * Math.PI];
 
 export interface ShapesOptions {
   /** Image side in pixels (default 64). */
@@ -120,7 +122,7 @@ export class Shapes implements Env {
   render(): Uint8Array {
     const canvas = createCanvas(3, this.size, this.size, this.values.backgroundColour as number[]);
     const [label, x, y, s, r, g, b] = this.state;
-    const inside = INSIDE[label];
+    const inside = SHAPE_INSIDE[label];
     drawShape(
       canvas,
       (px, py) => inside((px - x) / s, (py - y) / s),

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { BouncingSprites } from "./bouncing-sprites.ts";
 import { MAZES, POINT_MAZE_PHYSICS, PointMaze, pointMazeExplorer } from "./point-maze.ts";
 import { Random } from "./random.ts";
-import { generateShapes, Shapes } from "./shapes.ts";
+import { generateShapes, SHAPE_AREAS, Shapes } from "./shapes.ts";
 
 test("the point mass never overlaps a wall cell, in every layout", () => {
   const rng = new Random(3);
@@ -57,6 +57,50 @@ test("sprites stay in the box and one teleports at the chosen step", () => {
     assert.equal(res.info.teleported, t === 7);
     previous = s;
   }
+});
+
+test("bouncing sprites with drawn appearance: random shapes and colours of equal area, inside the box", () => {
+  const shapes = ["circle", "square", "triangle", "cross"] as const;
+  const env = new BouncingSprites({ size: 64, sprites: 1, shapes, radiusRange: [8, 8], randomColours: true });
+  const pixels = new Map<number, number[]>();
+  const colours = new Set<string>();
+  for (let seed = 0; seed < 40; seed++) {
+    const frame = env.reset({ seed }).observation;
+    const [a] = env.appearance();
+    assert.ok(a.shape >= 0 && a.shape < 4 && a.radius === 8);
+    colours.add(a.colour.join(","));
+    // Coverage of the sprite: its summed excess over the background, in sprite-colour units.
+    let area = 0;
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < 64 * 64; p++)
+        area += (frame[c * 4096 + p] - [10, 10, 30][c]) / (a.colour[c] - [10, 10, 30][c]) / 3;
+    pixels.set(a.shape, [...(pixels.get(a.shape) ?? []), area]);
+    for (let t = 0; t < 30; t++) {
+      env.step([]);
+      const [x, y] = env.getState();
+      const half = a.radius * Math.sqrt(Math.PI / SHAPE_AREAS[a.shape]); // the shape's bounding half-width
+      assert.ok(
+        Math.min(x, y) >= half - 1e-9 && Math.max(x, y) <= 64 - half + 1e-9,
+        `${x}, ${y} within ${half}`,
+      );
+    }
+    assert.deepEqual(env.reset({ seed }).observation, frame, "same seed, same bytes");
+  }
+  assert.equal(pixels.size, 4);
+  assert.ok(colours.size > 30);
+  for (const [shape, areas] of pixels)
+    for (const area of areas) assert.ok(Math.abs(area - Math.PI * 64) < 8, `shape ${shape}: area ${area} px`);
+  // Without the options: even disks, odd squares, in the factors' colours.
+  const plain = new BouncingSprites({ sprites: 2 });
+  plain.reset({ seed: 0 });
+  assert.deepEqual(
+    plain.appearance().map((a) => a.shape),
+    [0, 1],
+  );
+  assert.throws(
+    () => new BouncingSprites({ shapes: ["hexagon" as "circle"] }),
+    /shapes must be a non-empty list/,
+  );
 });
 
 test("generateShapes is seeded, labelled, and its labels match the renderer", () => {

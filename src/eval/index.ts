@@ -56,6 +56,28 @@ export {
   type P3Settings,
   tInterval,
 } from "./p3-identifiability.ts";
+export { linearProbe, type ProbeResult } from "./linear-probe.ts";
+export {
+  contentFeatures,
+  evaluateMcJepaProbe,
+  flowError,
+  MC_PROBE_DEFAULTS,
+  MC_PROBE_QUICK,
+  type McJepaProbeReport,
+  type McJepaProbeSettings,
+  trainMcJepa,
+} from "./mc-jepa-probe.ts";
+export {
+  type AugmentOptions,
+  augmentView,
+  endPointError,
+  SPRITE_BACKGROUND,
+  shortcutFeatures,
+  type SpriteClipOptions,
+  type SpriteClips,
+  spriteClips,
+  spriteMask,
+} from "./mc-jepa-sprites.ts";
 export {
   type BootstrapOptions,
   bootstrapMeanInterval,
