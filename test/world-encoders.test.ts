@@ -101,7 +101,7 @@ test("with clipsPerEpisode the regulariser ignores what is constant within a run
   // Embeddings = observations; run 0 and run 1 differ by a large constant offset (a "layout").
   const moving = Float32Array.from({ length: b * l * d }, (_, i) => Math.round(8 * Math.sin(1.7 * i)) / 8); // exact in float32
   const offset = Float32Array.from(moving, (v, i) => v + (i < (b / 2) * l * d ? 0 : 40));
-  const terms = async (obs: Float32Array, k: number) => {
+  const terms = async (obs: Float32Array, k: number, layoutDims = 0) => {
     const run = await compile(
       (i) =>
         worldModelLoss(
@@ -112,7 +112,7 @@ test("with clipsPerEpisode the regulariser ignores what is constant within a run
               ops.broadcastTo(ops.reshape(z0, [b, 1, d]), [b, a.shape[1], d]),
           },
           { observations: i.o, actions: i.a },
-          { regularizer: "vicreg", timeSimilarity: 0, inverseDynamics: 0, clipsPerEpisode: k },
+          { regularizer: "vicreg", timeSimilarity: 0, inverseDynamics: 0, clipsPerEpisode: k, layoutDims },
         ).terms,
       { o: { shape: [b, l, d] }, a: { shape: [b, l - 1, 2] } },
       backend,
@@ -132,6 +132,10 @@ test("with clipsPerEpisode the regulariser ignores what is constant within a run
   assert.ok(Math.abs(centredA.covariance - centredB.covariance) < 1e-9);
   const plain = await terms(offset, 1);
   assert.ok(plain.variance < centredB.variance - 0.1, "without centring the offset supplies the variance");
+  // layoutDims 1: the last dimension keeps its run mean, so the offset counts there again.
+  const lastKept = await terms(offset, 2, 1);
+  assert.ok(lastKept.variance < centredB.variance - 0.05, "the layout dimension sees the offset");
+  assert.ok(lastKept.variance > plain.variance + 0.05, "the other dimension does not");
 });
 
 test('a rollout cost with accumulate "sum" adds the distance of every predicted step', async () => {

@@ -38,6 +38,12 @@ export interface WorldModelLossConfig {
    * spurious correlation). Default 1: off.
    */
   clipsPerEpisode?: number;
+  /**
+   * With clipsPerEpisode > 1: the last `layoutDims` embedding dimensions are regularised
+   * without the run's mean removed, so they carry what an episode fixes (the wall and door a
+   * predictor needs to stop the agent at walls) while the others carry what moves. Default 0.
+   */
+  layoutDims?: number;
 }
 
 /**
@@ -58,6 +64,7 @@ export function worldModelLoss(
     inverseDynamics: idmWeight = VICREG_DEFAULTS.inverseDynamics,
     distance = "l2",
     clipsPerEpisode: k = 1,
+    layoutDims = 0,
   } = loss;
   const { observations, actions } = batch;
   const [b, l] = observations.shape;
@@ -70,7 +77,19 @@ export function worldModelLoss(
   let total: Tensor = prediction;
   if (b % k !== 0) throw new Error(`worldModelLoss: clipsPerEpisode ${k} must divide the batch ${b}`);
   const runs = ops.reshape(z, [b / k, k * l, d]);
-  const flat = ops.reshape(k === 1 ? runs : ops.sub(runs, ops.mean(runs, [1], true)), [b * l, d]);
+  if (!Number.isInteger(layoutDims) || layoutDims < 0 || layoutDims >= d)
+    throw new Error(
+      `worldModelLoss: layoutDims ${layoutDims} must be an integer in 0..${d - 1} (embedDim ${d})`,
+    );
+  let regularised = runs;
+  if (k > 1) {
+    const centred = ops.sub(runs, ops.mean(runs, [1], true));
+    regularised =
+      layoutDims === 0
+        ? centred
+        : ops.concat([ops.slice(centred, 2, 0, d - layoutDims), ops.slice(runs, 2, d - layoutDims, d)], 2);
+  }
+  const flat = ops.reshape(regularised, [b * l, d]);
   if (regularizer === "vicreg") {
     terms.variance = varianceHinge(flat);
     terms.covariance = covariancePenalty(flat);

@@ -75,6 +75,7 @@ export const runConfigSchema = z.strictObject({
     inverseDynamics: z.number().min(0).optional(),
     distance: z.enum(["l1", "l2"]).optional(),
     numSlices: int(1).optional(),
+    layoutDims: int(0).optional(),
   }),
   plan: z
     .strictObject({
