@@ -2,11 +2,12 @@
 // scripts/make-interop-fixture.py) replay with engine ops and match PyTorch's outputs; a
 // dynamic batch takes the batch given at import; unsupported ops fail at load by name.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
   compile,
+  decodeModel,
   encodeModel,
   grad,
   hostTensor,
@@ -17,7 +18,10 @@ import {
   trace,
 } from "../src/engine/index.ts";
 import { nodeBackend } from "../src/engine/node.ts";
+import { importOnnxFile } from "../src/engine/onnx-import-file.ts";
+import { frozenEncoder } from "../src/world/index.ts";
 import { relError, repoRoot } from "./helpers/fixtures.ts";
+import { tempDir } from "./train-helpers.ts";
 
 const dir = join(repoRoot, "test", "fixtures-interop");
 interface Case {
@@ -149,4 +153,132 @@ test("initializers can be overridden by traced parameters, and gradients flow th
       `entry ${k}: ${analytic} vs ${numeric}`,
     );
   }
+});
+
+test("weights in an external data file import through importOnnxFile, and fail clearly without it", async () => {
+  const c = expected.cases.find((x) => x.file.startsWith("cnn-mlp"))!;
+  const proto = decodeModel(readFileSync(join(dir, c.file))) as {
+    graph: { initializer: Record<string, unknown>[] };
+  };
+  // Move every initializer's bytes to one file at odd offsets (unaligned for float32).
+  const chunks: Uint8Array[] = [];
+  let offset = 1;
+  for (const t of proto.graph.initializer) {
+    const raw = t.raw_data as Uint8Array;
+    chunks.push(raw);
+    t.external_data = [
+      { key: "location", value: "weights.bin" },
+      { key: "offset", value: String(offset) },
+      { key: "length", value: String(raw.length) },
+    ];
+    t.data_location = 1;
+    delete t.raw_data;
+    offset += raw.length;
+  }
+  const out = tempDir("external");
+  writeFileSync(join(out, "weights.bin"), Buffer.concat([new Uint8Array(1), ...chunks]));
+  writeFileSync(join(out, "model.onnx"), encodeModel(proto));
+  const model = importOnnxFile(join(out, "model.onnx"));
+  const f = await compile((i) => model.apply(i), { frames: { shape: c.input.shape } }, nodeBackend());
+  const y = (await f.run({ frames: hostTensor(c.input.shape, c.input.data) })).embedding;
+  await f.release();
+  assert.ok(relError(y.data as Float32Array, c.output.data) < 1e-4);
+
+  const bytes = readFileSync(join(out, "model.onnx"));
+  assert.throws(
+    () => importOnnx(bytes),
+    /^OnnxImportError: initializer "c1.weight" keeps its data in the external file "weights.bin"; import with importOnnxFile\(path\)/,
+  );
+  assert.throws(
+    () => importOnnx(bytes, { externalData: () => new Uint8Array(10) }),
+    /initializer "c1.weight": bytes 1..865 of "weights.bin" lie outside the file \(10 bytes\)/,
+  );
+  proto.graph.initializer[0].external_data = [{ key: "location", value: "../elsewhere.bin" }];
+  assert.throws(
+    () => importOnnx(encodeModel(proto), { externalData: () => new Uint8Array(0) }),
+    /external data location "..\/elsewhere.bin" must be a relative path inside the model's folder/,
+  );
+});
+
+test("a frame adapter picks channels, resizes as torch's F.interpolate, pads and normalises in the graph", () => {
+  // An Identity model over [1, C, H, W]: its output is the adapted frame.
+  const info = (name: string, dims: number[]) => ({
+    name,
+    type: { tensor_type: { elem_type: 1, shape: { dim: dims.map((v) => ({ dim_value: v })) } } },
+  });
+  const identity = (dims: number[]) =>
+    importOnnx(
+      encodeModel({
+        ir_version: 8,
+        opset_import: [{ domain: "", version: 17 }],
+        graph: {
+          name: "g",
+          node: [{ op_type: "Identity", name: "id", input: ["x"], output: ["y"] }],
+          input: [info("x", dims)],
+          output: [info("y", dims)],
+        },
+      }),
+    );
+  const run = (enc: ReturnType<typeof frozenEncoder>, data: number[]) =>
+    Array.from(
+      interpret(
+        trace((i) => ({ y: enc.encode(i.x) }), { x: { shape: [1, ...enc.frame] } }),
+        {
+          x: hostTensor([1, ...enc.frame], data),
+        },
+      ).y.data as Float32Array,
+    );
+  const close = (actual: number[], expected: number[], what: string) =>
+    expected.forEach((v, i) => {
+      assert.ok(Math.abs(actual[i] - v) < 1e-4, `${what} [${i}]: ${actual[i]} vs ${v}`);
+    });
+  const x = [0, 11, 25, 30, 41, 55]; // [1, 1, 2, 3]
+  // torch.nn.functional.interpolate(x, size=(4, 5), mode="bilinear", align_corners=False), 1.13
+  const bilinear = [
+    0, 4.4, 11, 19.4, 25, 7.5, 11.9, 18.5, 26.9, 32.5, 22.5, 26.9, 33.5, 41.9, 47.5, 30, 34.4, 41, 49.4, 55,
+  ];
+  const rgb = frozenEncoder(identity([1, 3, 4, 5]), { adapter: { from: [1, 2, 3] } });
+  assert.deepEqual(rgb.frame, [1, 2, 3]);
+  assert.deepEqual(rgb.modelFrame, [3, 4, 5]);
+  const y = run(rgb, x);
+  for (let ch = 0; ch < 3; ch++) close(y.slice(ch * 20, ch * 20 + 20), bilinear, `channel ${ch}`);
+  // mode="nearest"
+  const near = frozenEncoder(identity([1, 1, 4, 5]), { adapter: { from: [1, 2, 3], resize: "nearest" } });
+  assert.deepEqual(
+    run(near, x),
+    [0, 0, 11, 11, 25, 0, 0, 11, 11, 25, 30, 30, 41, 41, 55, 30, 30, 41, 41, 55],
+  );
+  // Shrinking: torch's 6x6 -> 4x4 bilinear (no antialiasing), first three rows.
+  const down = frozenEncoder(identity([1, 1, 4, 4]), { adapter: { from: [1, 6, 6] } });
+  const ramp = Array.from({ length: 36 }, (_, i) => i);
+  close(
+    run(down, ramp),
+    [1.75, 3.25, 4.75, 6.25, 10.75, 12.25, 13.75, 15.25, 19.75, 21.25, 22.75, 24.25],
+    "6->4",
+  );
+  // Two channels to three (the third zero), centred padding, then (x / 255 - mean) / std.
+  const padded = frozenEncoder(identity([1, 3, 4, 5]), {
+    adapter: {
+      from: [2, 2, 3],
+      resize: "pad",
+      channels: [1, 0, -1],
+      scale: 1 / 255,
+      mean: [0.5, 0, 1],
+      std: [2, 1, 0.5],
+    },
+  });
+  const out = run(padded, [...x, 255, 255, 255, 0, 0, 0]);
+  // Channel 0 reads source channel 1 (rows of 255 then 0) into rows 1-2, columns 1-3.
+  close(out.slice(0, 20), [-0.25, -0.25, -0.25, -0.25, -0.25, -0.25, 0.25, 0.25, 0.25, -0.25], "channel 0");
+  close(out.slice(10, 20), new Array(10).fill(-0.25), "channel 0, rows 2-3");
+  close([out[20 + 5 + 2]], [11 / 255], "channel 1");
+  close(out.slice(40), new Array(20).fill(-2), "channel 2");
+  assert.throws(
+    () => frozenEncoder(identity([1, 3, 4, 5]), { adapter: { from: [2, 2, 3] } }),
+    /adapter from \[2,2,3\] to the model's \[3,4,5\]: 2 channels cannot become 3; say which with `channels`/,
+  );
+  assert.throws(
+    () => frozenEncoder(identity([1, 3, 4, 5]), { adapter: { from: [3, 8, 8], resize: "pad" } }),
+    /"pad" cannot shrink a frame/,
+  );
 });

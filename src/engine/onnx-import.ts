@@ -14,6 +14,7 @@ import {
   decodeNode,
   decodeTensor,
   dtypeOf,
+  type ExternalDataReader,
   isHost,
   OnnxImportError,
   type OnnxNode,
@@ -21,7 +22,7 @@ import {
   type Value,
 } from "./onnx-decode.ts";
 import { HANDLERS, type Handler, NodeContext, supportedOnnxOps } from "./onnx-import-ops.ts";
-export { OnnxImportError, supportedOnnxOps };
+export { type ExternalDataReader, OnnxImportError, supportedOnnxOps };
 import * as ops from "./ops.ts";
 import { trace } from "./trace.ts";
 
@@ -37,6 +38,11 @@ export interface OnnxImportOptions {
   batch?: number;
   /** Values of other symbolic dimensions, by their `dim_param` name. */
   dims?: Record<string, number>;
+  /**
+   * Reads an external data file named by the model (relative to the model's folder), for
+   * models saved with their weights outside the .onnx (`importOnnxFile` passes one).
+   */
+  externalData?: ExternalDataReader;
 }
 
 /** An imported ONNX model: its signature and a function that replays it in the current trace. */
@@ -94,9 +100,21 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Onn
   if (opset < 11)
     throw new OnnxImportError(`opset ${opset} is older than 11; re-export with opset_version=13 or later`);
 
+  // Each external file is read once, however many tensors it holds.
+  const files = new Map<string, Uint8Array>();
+  const read = opts.externalData;
+  const external: ExternalDataReader | undefined = read
+    ? (location) => {
+        const known = files.get(location);
+        if (known) return known;
+        const bytes = read(location);
+        files.set(location, bytes);
+        return bytes;
+      }
+    : undefined;
   const initializers = new Map<string, HostTensor>();
   for (const t of (graph.initializer as Proto[]) ?? [])
-    initializers.set(t.name as string, decodeTensor(t, `initializer "${t.name}"`));
+    initializers.set(t.name as string, decodeTensor(t, `initializer "${t.name}"`, external));
   const inputs: OnnxValueInfo[] = ((graph.input as Proto[]) ?? [])
     .filter((i) => !initializers.has(i.name as string))
     .map((i) => {
