@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { collectEpisodes, type DatasetChunk, datasetFromChunks, infoOfSpec } from "../data/index.ts";
 import { compile, hostTensor, layoutOf, packTree, type Tensor, unpackSymbolic } from "../engine/index.ts";
 import { nodeBackend } from "../engine/node.ts";
-import { compileLatentWorld, evaluateP1, P1_DEFAULTS, type P1Report } from "../eval/index.ts";
+import { compileLatentWorld, evaluateP1, P1_DEFAULTS, type P1Report, p1Groups } from "../eval/index.ts";
 import { writeDemoReport } from "../eval/node.ts";
 import { buildWorldModelRun, getPreset, quickPreset } from "../train/index.ts";
 import { listCheckpoints, train } from "../train/node.ts";
@@ -178,6 +178,7 @@ export const command: Command = {
       population: p1Settings.population ?? P1_DEFAULTS.population,
       horizon: p1Settings.horizon ?? P1_DEFAULTS.horizon,
       accumulate,
+      groups: p1Groups(p1Settings),
       backend,
     });
     const planBar = progress("plan", episodes, { unit: "episodes" });

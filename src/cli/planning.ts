@@ -9,6 +9,7 @@ import {
   evaluateP2,
   latentP2World,
   P1_DEFAULTS,
+  p1Groups,
   P1_GD_DEFAULTS,
   type P1Settings,
   P2_DEFAULTS,
@@ -79,6 +80,7 @@ export async function planTwoRooms(modelDir: string | undefined, settings: PlanS
     population: settings.population ?? P1_DEFAULTS.population,
     horizon: settings.horizon ?? P1_DEFAULTS.horizon,
     accumulate,
+    groups: p1Groups(settings),
     backend: nodeBackend(),
   };
   const episodes = settings.episodes ?? P1_DEFAULTS.episodes;

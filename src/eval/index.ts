@@ -23,6 +23,7 @@ export {
   type P1Episode,
   type P1Report,
   type P1Settings,
+  p1Groups,
 } from "./p1-two-rooms.ts";
 export {
   evaluateP2,

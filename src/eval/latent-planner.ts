@@ -11,7 +11,14 @@ import {
   type Tensor,
   type Tree,
 } from "../engine/index.ts";
-import { type CostAccumulation, type CostFn, compileRolloutCost } from "../planners/index.ts";
+import {
+  type CostAccumulation,
+  type CostFn,
+  compileGroupedCost,
+  compileRolloutCost,
+  type GroupedCost,
+  type LatentStep,
+} from "../planners/index.ts";
 import { encode, predict, type WorldModelConfig, type WorldModelParams } from "../world/index.ts";
 
 export interface LatentPlannerOptions {
@@ -20,6 +27,11 @@ export interface LatentPlannerOptions {
   backend: Backend;
   /** Score the final predicted embedding ("final", default) or the sum over the horizon ("sum"). */
   accumulate?: CostAccumulation;
+  /**
+   * Also compile a cost that scores this many planning problems (episodes) in one graph run
+   * (`grouped`), for evaluations that plan several episodes in lockstep. Default 1 (none).
+   */
+  groups?: number;
 }
 
 export interface LatentWorld {
@@ -27,6 +39,8 @@ export interface LatentWorld {
   readonly accumulate?: CostAccumulation;
   embed(observation: Uint8Array): Promise<Float32Array>;
   costFor(z0: Float32Array, goal: Float32Array): CostFn;
+  /** The same cost for `groups` problems per graph run (see CostBatcher), when compiled with groups > 1. */
+  readonly grouped?: GroupedCost;
   release(): Promise<void>;
 }
 
@@ -35,7 +49,7 @@ export async function compileLatentWorld(
   config: WorldModelConfig,
   opts: LatentPlannerOptions,
 ): Promise<LatentWorld> {
-  const { population, horizon, backend, accumulate } = opts;
+  const { population, horizon, backend, accumulate, groups = 1 } = opts;
   const constants = () => mapTree(params, (t) => constant(t)) as unknown as WorldModelParams<Tensor>;
   const [c, h, w] = config.observation;
   const encoder = await compile(
@@ -43,27 +57,43 @@ export async function compileLatentWorld(
     { obs: { shape: [1, c, h, w] } },
     backend,
   );
-  let inGraph: WorldModelParams<Tensor> | undefined;
-  const cost = await compileRolloutCost(
-    (z, a) => {
+  // One set of graph constants per compiled graph.
+  const stepFn = (): LatentStep => {
+    let inGraph: WorldModelParams<Tensor> | undefined;
+    return (z, a) => {
       inGraph ??= constants();
       return predict(inGraph, z, a, config);
-    },
-    { population, horizon, actionDim: config.actionDim, latentShape: [config.embedDim], backend, accumulate },
-  );
+    };
+  };
+  const costOptions = {
+    population,
+    horizon,
+    actionDim: config.actionDim,
+    latentShape: [config.embedDim],
+    backend,
+    accumulate,
+  };
+  const cost = await compileRolloutCost(stepFn(), costOptions);
+  const grouped = groups > 1 ? await compileGroupedCost(stepFn(), { ...costOptions, groups }) : undefined;
+  // Episodes planned in lockstep embed concurrently: one encoder run at a time.
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     accumulate: accumulate ?? "final",
-    async embed(observation) {
+    grouped,
+    embed(observation) {
       const x = hostTensor(
         [1, c, h, w],
         Float32Array.from(observation, (v) => v / 255),
       );
-      return (await encoder.run({ obs: x })).output.data as Float32Array;
+      const next = queue.then(async () => (await encoder.run({ obs: x })).output.data as Float32Array);
+      queue = next.catch(() => undefined);
+      return next;
     },
     costFor: (z0, goal) => cost.costFor(z0, goal),
     async release() {
       await encoder.release();
       await cost.release();
+      await grouped?.release();
     },
   };
 }

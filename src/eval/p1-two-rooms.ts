@@ -2,11 +2,12 @@
 //   1. sample a layout, a start and a goal in the other room (the agent must find the door);
 //   2. embed the goal image once;
 //   3. MPC: embed the current frame, plan `horizon` actions with CEM in latent space, execute
-//      `executeSteps` of them, replan, until success or the 200-step budget;
+//      `executeSteps` of them, replan, until success or the 200-step budget (episodes plan in
+//      lockstep, sharing graph runs, when the world has a grouped cost: see p1Groups);
 //   4. success when the final distance to the goal is under 4.5 px (at 65 px, scaled).
 import { foldIn, keyFromSeed } from "../engine/index.ts";
 import { P1_BUDGET, sampleEvalEpisode, TwoRooms, twoRoomsSuccess } from "../envs/index.ts";
-import { type BoundPlanner, type CostFn, cem, icem, mpc, mppi } from "../planners/index.ts";
+import { type BoundPlanner, type CostFn, CostBatcher, cem, icem, mpc, mppi } from "../planners/index.ts";
 import { gradientBoundPlanner } from "./gd-planner.ts";
 import type { LatentWorld } from "./latent-planner.ts";
 import { wilsonInterval } from "./stats.ts";
@@ -53,6 +54,18 @@ export const P1_DEFAULTS: P1Settings = {
   imageSize: 64,
   planner: "cem",
 };
+
+/**
+ * How many P1 episodes to plan in lockstep (compileLatentWorld's `groups`): as many as fit in
+ * `rows` population rows per graph run, spread evenly over the waves (1 for the gd planner).
+ */
+export function p1Groups(settings: Partial<P1Settings>, rows = 10_000): number {
+  const s = { ...P1_DEFAULTS, ...settings };
+  if (s.planner === "gd") return 1;
+  const most = Math.max(1, Math.floor(rows / s.population));
+  const waves = Math.ceil(s.episodes / most);
+  return Math.max(1, Math.ceil(s.episodes / waves));
+}
 
 /** What "gd" changes in P1_DEFAULTS: 16 restarts of 30 Adam steps at 0.3 px. */
 export const P1_GD_DEFAULTS: Partial<P1Settings> = { population: 16, iterations: 30, learningRate: 0.3 };
@@ -126,53 +139,89 @@ function boundPlanner(s: P1Settings, scale: number): BoundPlanner {
     cem(key, cost, { ...common, elites: s.elites, initMean: warm ?? 0, initStd: std });
 }
 
+/** One P1 episode: MPC with `planner` on the cost that `costOf` binds to a start and goal latent. */
+async function runEpisode(
+  world: LatentWorld,
+  s: P1Settings,
+  planner: BoundPlanner,
+  e: number,
+  costOf: (z0: Float32Array, goal: Float32Array) => CostFn,
+): Promise<P1Episode> {
+  const seed = s.seed * 100_000 + e;
+  const ep = sampleEvalEpisode(seed, { size: s.imageSize, fixedWall: s.fixedWall ?? false });
+  const env = new TwoRooms({ size: s.imageSize, fixedWall: s.fixedWall ?? false });
+  env.reset({ seed });
+  env.setState(ep.start);
+  const goalZ = await world.embed(ep.goalObservation);
+  let observation = env.render();
+  const path: number[][] = [];
+  const result = await mpc(foldIn(keyFromSeed(s.seed), e), planner, {
+    actionDim: 2,
+    executeSteps: s.executeSteps,
+    budget: s.budget,
+    costFor: async () => costOf(await world.embed(observation), goalZ),
+    step(actions) {
+      for (let k = 0; k < actions.length / 2; k++) {
+        observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
+        const st = env.getState();
+        path.push([st[0], st[1]]);
+        if (twoRoomsSuccess(st, ep.goal, s.imageSize)) return true;
+      }
+      return false;
+    },
+  });
+  const final = env.getState();
+  return {
+    seed,
+    success: twoRoomsSuccess(final, ep.goal, s.imageSize),
+    steps: result.steps,
+    finalDistance: Math.hypot(final[0] - ep.goal[0], final[1] - ep.goal[1]),
+    start: Array.from(ep.start),
+    goal: Array.from(ep.goal),
+    path,
+    goalObservation: ep.goalObservation,
+    startObservation: ep.startObservation,
+    finalObservation: observation,
+  };
+}
+
 export async function evaluateP1(
   world: LatentWorld,
   settings: Partial<P1Settings> = {},
   onEpisode?: (done: number, episode: P1Episode) => void,
 ): Promise<P1Report> {
   const s = { ...P1_DEFAULTS, ...settings };
-  const episodes: P1Episode[] = [];
   const scale = s.imageSize / 65;
-  for (let e = 0; e < s.episodes; e++) {
-    const seed = s.seed * 100_000 + e;
-    const ep = sampleEvalEpisode(seed, { size: s.imageSize, fixedWall: s.fixedWall ?? false });
-    const env = new TwoRooms({ size: s.imageSize, fixedWall: s.fixedWall ?? false });
-    env.reset({ seed });
-    env.setState(ep.start);
-    const goalZ = await world.embed(ep.goalObservation);
-    let observation = env.render();
-    const path: number[][] = [];
-    const result = await mpc(foldIn(keyFromSeed(s.seed), e), boundPlanner(s, scale), {
-      actionDim: 2,
-      executeSteps: s.executeSteps,
-      budget: s.budget,
-      costFor: async () => world.costFor(await world.embed(observation), goalZ),
-      step(actions) {
-        for (let k = 0; k < actions.length / 2; k++) {
-          observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
-          const st = env.getState();
-          path.push([st[0], st[1]]);
-          if (twoRoomsSuccess(st, ep.goal, s.imageSize)) return true;
+  const planner = boundPlanner(s, scale);
+  // With a grouped cost, up to G episodes plan in lockstep and share each cost graph run;
+  // every episode keeps its own key, so its plans do not depend on the grouping.
+  const grouped = s.planner === "gd" ? undefined : world.grouped;
+  if (grouped && (grouped.population !== s.population || grouped.horizon !== s.horizon)) {
+    throw new Error(
+      `p1: the world's grouped cost is compiled for population ${grouped.population} and horizon ${grouped.horizon}, the settings ask for ${s.population} and ${s.horizon}; compile the world with the settings' values`,
+    );
+  }
+  const wave = grouped?.groups ?? 1;
+  const episodes: P1Episode[] = new Array(s.episodes);
+  let done = 0;
+  for (let first = 0; first < s.episodes; first += wave) {
+    const count = Math.min(wave, s.episodes - first);
+    const batcher = grouped ? new CostBatcher(grouped) : undefined;
+    for (let slot = 0; slot < count; slot++) batcher?.join(slot);
+    await Promise.all(
+      Array.from({ length: count }, async (_, slot) => {
+        const e = first + slot;
+        try {
+          episodes[e] = await runEpisode(world, s, planner, e, (z0, goal) =>
+            batcher ? batcher.costFor(slot, z0, goal) : world.costFor(z0, goal),
+          );
+        } finally {
+          batcher?.leave(slot);
         }
-        return false;
-      },
-    });
-    const final = env.getState();
-    const episode: P1Episode = {
-      seed,
-      success: twoRoomsSuccess(final, ep.goal, s.imageSize),
-      steps: result.steps,
-      finalDistance: Math.hypot(final[0] - ep.goal[0], final[1] - ep.goal[1]),
-      start: Array.from(ep.start),
-      goal: Array.from(ep.goal),
-      path,
-      goalObservation: ep.goalObservation,
-      startObservation: ep.startObservation,
-      finalObservation: observation,
-    };
-    episodes.push(episode);
-    onEpisode?.(e + 1, episode);
+        done++;
+        onEpisode?.(done, episodes[e]);
+      }),
+    );
   }
   const k = episodes.filter((e) => e.success).length;
   return {

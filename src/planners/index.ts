@@ -2,6 +2,7 @@
 // wrapper, and compiled world-model costs (DESIGN.md, "planners").
 export { type CemOptions, cem, eliteStats, iterationNoise } from "./cem.ts";
 export { coloredNoise } from "./colored-noise.ts";
+export { CostBatcher } from "./cost-batcher.ts";
 export { compileFusedCem, type FusedCem, type FusedCemOptions } from "./fused-cem.ts";
 export { type GradientPlanOptions, gradientPlan } from "./gradient.ts";
 export { type IcemOptions, icem } from "./icem.ts";
@@ -20,9 +21,11 @@ export {
   type PlanResult,
 } from "./plan-result.ts";
 export {
+  compileGroupedCost,
   compileRolloutCost,
   compileRolloutGradCost,
   type CostAccumulation,
+  type GroupedCost,
   type LatentDistance,
   type LatentStep,
   type RolloutCost,
