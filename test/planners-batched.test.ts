@@ -206,3 +206,13 @@ test("P1 plans episodes in lockstep on a grouped world: same episodes, one graph
   await plain.release();
   await grouped.release();
 });
+
+test("maxNorm scales each step's action down to the norm, after the box", async () => {
+  const { clampActions } = await import("../src/planners/index.ts");
+  const a = Float32Array.of(3, 4, 0.3, 0.4, -5, 0);
+  clampActions(a, 2, { low: -4, high: 4, maxNorm: 2 });
+  // (3, 4) has norm 5 -> (1.2, 1.6); (0.3, 0.4) is short enough; (-5, 0) -> box (-4, 0) -> (-2, 0).
+  const want = [1.2, 1.6, 0.3, 0.4, -2, 0];
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(a[i] - want[i]) < 1e-6, `${i}: ${a[i]}`);
+  assert.throws(() => clampActions(a, 2, { maxNorm: 0 }), /maxNorm must be positive/);
+});

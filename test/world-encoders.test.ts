@@ -101,7 +101,7 @@ test("with clipsPerEpisode the regulariser ignores what is constant within a run
   // Embeddings = observations; run 0 and run 1 differ by a large constant offset (a "layout").
   const moving = Float32Array.from({ length: b * l * d }, (_, i) => Math.round(8 * Math.sin(1.7 * i)) / 8); // exact in float32
   const offset = Float32Array.from(moving, (v, i) => v + (i < (b / 2) * l * d ? 0 : 40));
-  const terms = async (obs: Float32Array, k: number, layoutDims = 0) => {
+  const terms = async (obs: Float32Array, k: number, layoutDims = 0, layoutInvariance = 0) => {
     const run = await compile(
       (i) =>
         worldModelLoss(
@@ -112,7 +112,14 @@ test("with clipsPerEpisode the regulariser ignores what is constant within a run
               ops.broadcastTo(ops.reshape(z0, [b, 1, d]), [b, a.shape[1], d]),
           },
           { observations: i.o, actions: i.a },
-          { regularizer: "vicreg", timeSimilarity: 0, inverseDynamics: 0, clipsPerEpisode: k, layoutDims },
+          {
+            regularizer: "vicreg",
+            timeSimilarity: 0,
+            inverseDynamics: 0,
+            clipsPerEpisode: k,
+            layoutDims,
+            layoutInvariance,
+          },
         ).terms,
       { o: { shape: [b, l, d] }, a: { shape: [b, l - 1, 2] } },
       backend,
@@ -124,6 +131,7 @@ test("with clipsPerEpisode the regulariser ignores what is constant within a run
     return {
       variance: (out.variance.data as Float64Array)[0],
       covariance: (out.covariance.data as Float64Array)[0],
+      invariance: out.layout_invariance ? (out.layout_invariance.data as Float64Array)[0] : undefined,
     };
   };
   const centredA = await terms(moving, 2);
@@ -136,6 +144,21 @@ test("with clipsPerEpisode the regulariser ignores what is constant within a run
   const lastKept = await terms(offset, 2, 1);
   assert.ok(lastKept.variance < centredB.variance - 0.05, "the layout dimension sees the offset");
   assert.ok(lastKept.variance > plain.variance + 0.05, "the other dimension does not");
+  assert.equal(lastKept.invariance, undefined, "no invariance term unless weighted");
+  // layoutInvariance: the layout dimension's mean squared deviation from its run mean (the
+  // offset, constant within a run, does not count).
+  const held = await terms(offset, 2, 1, 3);
+  let want = 0;
+  for (let r = 0; r < 2; r++) {
+    const v = Array.from({ length: 2 * l }, (_, j) => moving[(r * 2 * l + j) * d + d - 1]);
+    const m = v.reduce((a, x) => a + x, 0) / v.length;
+    want += v.reduce((a, x) => a + (x - m) ** 2, 0);
+  }
+  want /= b * l;
+  assert.ok(
+    held.invariance !== undefined && Math.abs(held.invariance - want) < 1e-6,
+    `${held.invariance} vs ${want}`,
+  );
 });
 
 test('a rollout cost with accumulate "sum" adds the distance of every predicted step', async () => {

@@ -38,6 +38,12 @@ export interface P1Settings {
   temperature?: number;
   /** iCEM noise color beta (1/f^beta). */
   beta?: number;
+  /**
+   * Longest step the planner proposes, in P1 px (scaled with the image): candidates are scaled
+   * down to this norm before the model scores them. Default 2.45, the environment's own clip,
+   * so the model scores the steps that will be executed.
+   */
+  maxStep?: number;
   /** The fixed-wall variant (a reduced setting: say so next to its numbers). Default false. */
   fixedWall?: boolean;
 }
@@ -103,6 +109,7 @@ function boundPlanner(s: P1Settings, scale: number): BoundPlanner {
     iterations: s.iterations,
     low: -2.45 * scale,
     high: 2.45 * scale,
+    maxNorm: (s.maxStep ?? 2.45) * scale,
   };
   const std = (s.noiseStd ?? 1.5) * scale;
   if (s.planner === "gd")

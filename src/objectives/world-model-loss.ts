@@ -44,6 +44,12 @@ export interface WorldModelLossConfig {
    * predictor needs to stop the agent at walls) while the others carry what moves. Default 0.
    */
   layoutDims?: number;
+  /**
+   * Weight of the layout dims' spread within a run (mean squared deviation from the run's
+   * mean): makes them constant over an episode, so they can only carry the layout, not copy the
+   * moving agent. Default 0.
+   */
+  layoutInvariance?: number;
 }
 
 /**
@@ -65,6 +71,7 @@ export function worldModelLoss(
     distance = "l2",
     clipsPerEpisode: k = 1,
     layoutDims = 0,
+    layoutInvariance = 0,
   } = loss;
   const { observations, actions } = batch;
   const [b, l] = observations.shape;
@@ -88,6 +95,11 @@ export function worldModelLoss(
       layoutDims === 0
         ? centred
         : ops.concat([ops.slice(centred, 2, 0, d - layoutDims), ops.slice(runs, 2, d - layoutDims, d)], 2);
+  }
+  if (layoutInvariance > 0 && layoutDims > 0 && k > 1) {
+    const layout = ops.slice(runs, 2, d - layoutDims, d);
+    terms.layout_invariance = ops.mean(ops.sub(layout, ops.mean(layout, [1], true)).square());
+    total = ops.add(total, ops.mul(terms.layout_invariance, layoutInvariance));
   }
   const flat = ops.reshape(regularised, [b * l, d]);
   if (regularizer === "vicreg") {

@@ -44,16 +44,21 @@ export interface PlanResult {
   history?: IterationSamples[];
 }
 
-/** Box bounds of actions, scalars or per action dimension [A]. */
+/** Bounds of actions: a box (scalars or per action dimension [A]) and a norm per step. */
 export interface ActionBounds {
   low?: number | readonly number[];
   high?: number | readonly number[];
+  /**
+   * Largest Euclidean norm of one step's action [A] (after the box): longer steps are scaled
+   * down to it, as an environment that clips the norm would (P1: 2.45 px). Default none.
+   */
+  maxNorm?: number;
 }
 
 /** A planner with its options bound, as MPC calls it: `warm` is the previous mean shifted. */
 export type BoundPlanner = (key: Key, cost: CostFn, warm?: Float32Array) => Promise<PlanResult>;
 
-/** Clamps actions [.., A] in place to the bounds (per dimension or scalar). */
+/** Clamps actions [.., A] in place to the box (per dimension or scalar), then to maxNorm per step. */
 export function clampActions(actions: Float32Array, actionDim: number, bounds: ActionBounds): void {
   const { low = Number.NEGATIVE_INFINITY, high = Number.POSITIVE_INFINITY } = bounds;
   for (let i = 0; i < actions.length; i++) {
@@ -61,6 +66,17 @@ export function clampActions(actions: Float32Array, actionDim: number, bounds: A
     const lo = typeof low === "number" ? low : low[d];
     const hi = typeof high === "number" ? high : high[d];
     actions[i] = Math.min(Math.max(actions[i], lo), hi);
+  }
+  const { maxNorm } = bounds;
+  if (maxNorm === undefined) return;
+  if (!(maxNorm > 0)) throw new Error(`action bounds: maxNorm must be positive, got ${maxNorm}`);
+  for (let i = 0; i < actions.length; i += actionDim) {
+    let sq = 0;
+    for (let d = 0; d < actionDim; d++) sq += actions[i + d] * actions[i + d];
+    if (sq > maxNorm * maxNorm) {
+      const f = maxNorm / Math.sqrt(sq);
+      for (let d = 0; d < actionDim; d++) actions[i + d] *= f;
+    }
   }
 }
 

@@ -76,6 +76,7 @@ export const runConfigSchema = z.strictObject({
     distance: z.enum(["l1", "l2"]).optional(),
     numSlices: int(1).optional(),
     layoutDims: int(0).optional(),
+    layoutInvariance: z.number().min(0).optional(),
   }),
   plan: z
     .strictObject({
@@ -87,6 +88,7 @@ export const runConfigSchema = z.strictObject({
       executeSteps: int(1).optional(),
       temperature: positive.optional(),
       noiseStd: positive.optional(),
+      maxStep: positive.optional(),
       accumulate: z.enum(["final", "sum"]).optional(),
     })
     .optional(),

@@ -41,6 +41,8 @@ export interface PresetPlanSettings {
   executeSteps?: number;
   temperature?: number;
   noiseStd?: number;
+  /** Longest step the planner proposes (P1 px; default 2.45, the environment's clip). */
+  maxStep?: number;
   accumulate?: "final" | "sum";
 }
 
