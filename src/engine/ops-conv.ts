@@ -1,6 +1,8 @@
 // 2-D convolution, its weight gradient and the transposed convolution, each with a reference
-// kernel and an ONNX lowering (Conv, ConvTranspose, and a dilated Conv for the weight gradient).
+// kernel and an ONNX lowering (Conv, ConvTranspose; the weight gradient as patch matrices and a
+// batched MatMul, conv-lowering.ts, or a dilated Conv with setConvLowering("native")).
 import { apply1 } from "./apply.ts";
+import { convGeometry, convLowering, lowerConvPatches, lowerWeightGradPatches } from "./conv-lowering.ts";
 import { ShapeError, type Tensor } from "./ir.ts";
 import { ndarray } from "./kernels.ts";
 import { sum } from "./ops-shape-reduce.ts";
@@ -85,6 +87,17 @@ defineOp({
   },
   lower(l, node, inputs, outputs) {
     const [ph, pw] = node.attrs.padding as number[];
+    if (convLowering() === "patches") {
+      const geo = convGeometry(
+        node.inputs[0].shape,
+        node.outputs[0].shape,
+        node.inputs[1].shape.slice(2),
+        node.attrs.stride as number[],
+        node.attrs.padding as number[],
+      );
+      lowerConvPatches(l, geo, inputs, outputs[0]);
+      return;
+    }
     l.node("Conv", inputs, outputs, {
       strides: { ints: node.attrs.stride as number[] },
       pads: { ints: [ph, pw, ph, pw] },
@@ -123,6 +136,17 @@ defineOp({
     return [{ shape: [g.shape[1], x.shape[1], k[0], k[1]], dtype: x.dtype }];
   },
   lower(l, node, [x, g], [dw]) {
+    if (convLowering() !== "native") {
+      const geo = convGeometry(
+        node.inputs[0].shape,
+        node.inputs[1].shape,
+        node.attrs.kernel as number[],
+        node.attrs.stride as number[],
+        node.attrs.padding as number[],
+      );
+      lowerWeightGradPatches(l, geo, x, g, dw);
+      return;
+    }
     // dW[o, c] = sum_n x[n, c] (*) g[n, o]: a convolution over the batch axis, dilated by the stride.
     const [ph, pw] = node.attrs.padding as number[];
     const [kh, kw] = node.attrs.kernel as number[];
