@@ -198,13 +198,13 @@ def export(model, variant, out):
 
 
 def stats(xs):
-    xs = sorted(xs)
-    return {"median": statistics.median(xs), "min": xs[0], "max": xs[-1], "n": len(xs)}
+    s = sorted(xs)
+    return {"median": statistics.median(s), "min": s[0], "max": s[-1], "n": len(s), "samples": xs}
 
 
-def bench_child(out, rounds):
+def bench_child(out, rounds, threads):
     """Runs in a fresh process: load time, peak RSS and frames/s of PyTorch eager on the CPU."""
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     m = DinoV2ViTS14()
@@ -223,7 +223,12 @@ def bench_child(out, rounds):
                 per_frame.append((time.perf_counter() - t) / batch)
             s = stats(per_frame)
             result[f"batch{batch}"] = {
-                "msPerFrame": {k: (v * 1e3 if k != "n" else v) for k, v in s.items()},
+                "msPerFrame": {
+                    "median": s["median"] * 1e3,
+                    "min": s["min"] * 1e3,
+                    "max": s["max"] * 1e3,
+                    "samples": [v * 1e3 for v in s["samples"]],
+                },
                 "framesPerSecond": 1 / s["median"],
             }
     result["peakRssMB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -237,10 +242,11 @@ def main():
     ap.add_argument("--variants", default=",".join(ALL_VARIANTS))
     ap.add_argument("--bench", action="store_true", help="also time PyTorch (fresh process)")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0, help="PyTorch threads when timing (0: all cores)")
     ap.add_argument("--bench-child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.bench_child:
-        return bench_child(a.out, a.rounds)
+        return bench_child(a.out, a.rounds, a.threads)
     os.makedirs(a.out, exist_ok=True)
     variants = [v for v in a.variants.split(",") if v]
     for v in variants:
@@ -278,7 +284,8 @@ def main():
     }
     if a.bench:
         r = subprocess.run(
-            [sys.executable, __file__, "--out", a.out, "--bench-child", "--rounds", str(a.rounds)],
+            [sys.executable, __file__, "--out", a.out, "--bench-child", "--rounds", str(a.rounds)]
+            + ["--threads", str(a.threads)],
             check=True,
             capture_output=True,
             text=True,

@@ -41,7 +41,7 @@ export interface FrozenEncoder {
  */
 export interface FrameAdapter {
   /** [C, H, W] of the frames given. */
-  from: number[];
+  from: readonly number[];
   /**
    * To the model's H x W: "bilinear" (default; as torch's F.interpolate with
    * align_corners=False and no antialiasing), "nearest" (F.interpolate's "nearest"), or "pad"
@@ -52,11 +52,11 @@ export interface FrameAdapter {
    * For each model channel, the channel of the given frame it reads, or -1 for zeros.
    * Default: the same channels, or a single channel repeated.
    */
-  channels?: number[];
+  channels?: readonly number[];
   /** After resizing: x' = (x * scale - mean[c]) / std[c] per model channel (defaults 1, 0, 1). */
   scale?: number;
-  mean?: number[];
-  std?: number[];
+  mean?: readonly number[];
+  std?: readonly number[];
 }
 
 /** ImageNet normalisation of 0..255 frames, as DINOv2 and most torchvision encoders expect. */
