@@ -81,10 +81,10 @@ export function torchMissing(): string | undefined {
 }
 
 /** Writes the ONNX files, frames and PyTorch outputs into `dir` (and PyTorch's timings with bench). */
-export function generate(dir: string, variants: string[], bench = false, rounds = 5): Manifest {
+export function generate(dir: string, variants: string[], bench = false, rounds = 5, niceness = 5): Manifest {
   mkdirSync(dir, { recursive: true });
   const args = [SCRIPT, "--out", dir, "--variants", variants.join(","), "--rounds", String(rounds)];
-  const r = spawnSync("nice", ["-n", "5", PYTHON, ...args, ...(bench ? ["--bench"] : [])], {
+  const r = spawnSync("nice", ["-n", String(niceness), PYTHON, ...args, ...(bench ? ["--bench"] : [])], {
     encoding: "utf8",
   });
   if (r.status !== 0) throw new Error(`${SCRIPT} failed:\n${r.stderr}`);
