@@ -101,7 +101,7 @@ export interface P1Report {
 }
 
 /** The planner of the settings, bound for MPC (actions in px, clipped to the P1 step). */
-function boundPlanner(s: P1Settings, scale: number): BoundPlanner {
+export function p1Planner(s: P1Settings, scale: number): BoundPlanner {
   const common = {
     horizon: s.horizon,
     actionDim: 2,
@@ -199,7 +199,7 @@ export async function evaluateP1(
 ): Promise<P1Report> {
   const s = { ...P1_DEFAULTS, ...settings };
   const scale = s.imageSize / 65;
-  const planner = boundPlanner(s, scale);
+  const planner = p1Planner(s, scale);
   // With a grouped cost, up to G episodes plan in lockstep and share each cost graph run;
   // every episode keeps its own key, so its plans do not depend on the grouping.
   const grouped = s.planner === "gd" ? undefined : world.grouped;

@@ -18,9 +18,9 @@ import {
   TwoRooms,
   twoRoomsSuccess,
 } from "../envs/index.ts";
-import { cem, mpc } from "../planners/index.ts";
+import { mpc } from "../planners/index.ts";
 import type { LatentWorld } from "./latent-planner.ts";
-import { P1_DEFAULTS, type P1Settings } from "./p1-two-rooms.ts";
+import { P1_DEFAULTS, type P1Settings, p1Planner } from "./p1-two-rooms.ts";
 import {
   bootstrapMeanInterval,
   bootstrapRatioInterval,
@@ -134,34 +134,19 @@ export async function runStressEpisode(
   env.setState(ep.start);
   const goalZ = await world.embed(goalObservation);
   let observation = env.render();
-  const result = await mpc(
-    foldIn(keyFromSeed(s.seed), e),
-    (key, cost, warm) =>
-      cem(key, cost, {
-        horizon: s.horizon,
-        actionDim: 2,
-        population: s.population,
-        iterations: s.iterations,
-        elites: s.elites,
-        low: -2.45 * scale,
-        high: 2.45 * scale,
-        initMean: warm ?? 0,
-        initStd: 1.5 * scale,
-      }),
-    {
-      actionDim: 2,
-      executeSteps: s.executeSteps,
-      budget: s.budget,
-      costFor: async () => world.costFor(await world.embed(observation), goalZ),
-      step(actions) {
-        for (let k = 0; k < actions.length / 2; k++) {
-          observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
-          if (twoRoomsSuccess(env.getState(), ep.goal, s.imageSize)) return true;
-        }
-        return false;
-      },
+  const result = await mpc(foldIn(keyFromSeed(s.seed), e), p1Planner(s, scale), {
+    actionDim: 2,
+    executeSteps: s.executeSteps,
+    budget: s.budget,
+    costFor: async () => world.costFor(await world.embed(observation), goalZ),
+    step(actions) {
+      for (let k = 0; k < actions.length / 2; k++) {
+        observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
+        if (twoRoomsSuccess(env.getState(), ep.goal, s.imageSize)) return true;
+      }
+      return false;
     },
-  );
+  });
   const final = env.getState();
   return {
     success: twoRoomsSuccess(final, ep.goal, s.imageSize),
