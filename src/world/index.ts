@@ -27,13 +27,16 @@ export {
 export {
   type EmbeddingCache,
   embeddingCache,
+  type FrameAdapter,
   type FrozenEncoder,
   type FrozenWorldConfig,
   type FrozenWorldParams,
   frozenEncoder,
   frozenStep,
   frozenWorldLoss,
+  IMAGENET_NORMALISATION,
   initFrozenWorld,
+  resizeMatrix,
 } from "./frozen-encoder.ts";
 export {
   featureStride,
