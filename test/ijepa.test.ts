@@ -18,7 +18,7 @@ import {
 import { nodeBackend } from "../src/engine/node.ts";
 import { generateShapes } from "../src/envs/index.ts";
 import { fitLinear } from "../src/eval/linear-fit.ts";
-import type { ViTParams } from "../src/nn/index.ts";
+import { type ViTParams, vit } from "../src/nn/index.ts";
 import {
   type IjepaConfig,
   type IjepaParams,
@@ -26,7 +26,9 @@ import {
   ijepaLossFn,
   initIjepa,
   multiBlockSampler,
+  normalizeLast,
 } from "../src/objectives/index.ts";
+import { collapseStats } from "../src/train/index.ts";
 import { train } from "../src/train/node.ts";
 import {
   buildIjepaRun,
@@ -109,7 +111,43 @@ test("ijepaLossFn without an EMA names the fix", () => {
   );
 });
 
-test("tiny I-JEPA on shapes: loss falls and a linear probe of the frozen encoder beats chance", async (t) => {
+/**
+ * Effective rank of an encoder's layer-normed token embeddings minus each position's mean
+ * over the images: what the image adds beyond where a token sits. A collapsed I-JEPA maps
+ * every token to one vector (or to a function of its position only) and this falls to ~1.
+ */
+async function tokenContentRank(
+  preset: IjepaPreset,
+  encoder: Tree<HostTensor>,
+  images: Float32Array,
+  n: number,
+  backend: ReturnType<typeof nodeBackend>,
+): Promise<number> {
+  const config = preset.model.encoder;
+  const { imageSize: s, dim: d } = config;
+  const layout = layoutOf(encoder);
+  const compiled = await compile(
+    (i) =>
+      normalizeLast(
+        vit(unpackSymbolic(i.params, layout, encoder) as unknown as ViTParams<Tensor>, i.images, config),
+      ),
+    { params: { shape: [layout.total] }, images: { shape: [n, 3, s, s] } },
+    backend,
+  );
+  const out = await compiled.run({
+    params: hostTensor([layout.total], packTree(encoder, layout)),
+    images: hostTensor([n, 3, s, s], images.subarray(0, n * 3 * s * s)),
+  });
+  await compiled.release();
+  const h = Float64Array.from(out.output.data as Float32Array);
+  const per = h.length / n;
+  const mean = new Float64Array(per);
+  for (let k = 0; k < h.length; k++) mean[k % per] += h[k] / n;
+  for (let k = 0; k < h.length; k++) h[k] -= mean[k % per];
+  return collapseStats(h, h.length / d, d).effectiveRank;
+}
+
+test("tiny I-JEPA on shapes: trains without collapse and a linear probe of the frozen encoder beats chance", async (t) => {
   const backend = nodeBackend();
   const base = IJEPA_PRESETS["ijepa-shapes"];
   const steps = 80;
@@ -120,7 +158,7 @@ test("tiny I-JEPA on shapes: loss falls and a linear probe of the frozen encoder
       encoder: { ...base.model.encoder, dim: 48, depth: 2, heads: 4, mlpDim: 96 },
       predictor: { dim: 24, depth: 1, heads: 2, mlpDim: 48 },
     },
-    train: { ...base.train, steps, batch: 16, warmupSteps: 10, lr: 2e-3 },
+    train: { ...base.train, steps, batch: 16, warmupSteps: 10 },
   };
   const spec = buildIjepaRun(preset, { backend, probeImages: 64 });
   const result = await train(spec, { steps, backend, logEvery: 10, monitorEvery: 80 });
@@ -129,8 +167,7 @@ test("tiny I-JEPA on shapes: loss falls and a linear probe of the frozen encoder
   t.diagnostic(`collapse monitor at step ${steps}: ${JSON.stringify(monitored)}`);
   const losses = result.history.map((r) => r.loss);
   const last = (losses.at(-1)! + losses.at(-2)! + losses.at(-3)!) / 3;
-  // Measured: 0.37 at step 10, mean of the last three logs ~0.08 (ratio ~0.22).
-  assert.ok(last < 0.4 * losses[0], `loss ${losses[0]} -> ${last}`);
+  assert.ok(last < losses[0], `loss ${losses[0]} -> ${last}`);
   const ema = result.trainStep.emaParams()!;
   const encoder = (result.trainStep.params() as Record<string, Tree<HostTensor>>).encoder;
   const init = (spec.params as Record<string, Tree<HostTensor>>).encoder;
@@ -149,6 +186,14 @@ test("tiny I-JEPA on shapes: loss falls and a linear probe of the frozen encoder
     frame,
     Array.from({ length: n }, (_, i) => i),
   );
+  // Collapse guard on the context encoder, which collapses first. Measured over these 80
+  // steps: token rank 16.0 at init -> 4.6 at the preset's lr 3e-4; -> 1.5 at lr 2e-3 (the
+  // old setting, where the trainer's monitor also flags "collapsed", pooled rank 1.3).
+  const rankInit = await tokenContentRank(preset, init, images, 100, backend);
+  const rankContext = await tokenContentRank(preset, encoder, images, 100, backend);
+  t.diagnostic(`token content rank: init ${rankInit.toFixed(2)}, context encoder ${rankContext.toFixed(2)}`);
+  assert.ok(rankContext > 3, `the context encoder collapsed: rank ${rankInit} -> ${rankContext}`);
+
   const embed = await compileIjepaEmbedder(preset, init, n, backend);
   const z = await embed(ema, images);
   const d = z.length / n;
@@ -168,10 +213,9 @@ test("tiny I-JEPA on shapes: loss falls and a linear probe of the frozen encoder
   }
   const accuracy = correct / (n - train0);
   t.diagnostic(`loss ${losses[0].toFixed(4)} -> ${last.toFixed(4)}; probe accuracy ${accuracy}`);
-  // Measured ~0.47-0.52 on 200 held-out images; chance is 1/5. Caveat, measured too: the
-  // EMA target stays near its init over 80 steps, and init features score about the same;
-  // meanwhile the context encoder's pooled embeddings lose rank (effective rank 5.9 at init,
-  // 1.3 at step 80; the monitor above flags it), so part of the loss fall is collapse.
+  // Chance is 1/5; an untrained encoder and pooled pixels both score ~0.47-0.50 here (shape
+  // class is not linear in pixels), so this checks the features stay usable, not that 80
+  // steps improved them (examples/02-ijepa-shapes.ts measures that at full length).
   assert.ok(accuracy >= 0.2 + 0.15, `probe accuracy ${accuracy}`);
   await result.trainStep.release();
 });
