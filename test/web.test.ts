@@ -16,7 +16,11 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { initWorldModel } from "../src/world/index.ts";
 import { keyFromSeed, layoutOf, type HostTensor, type Tree } from "../src/engine/index.ts";
+import { buildWorldModelRun } from "../src/train/index.ts";
 import { loadCheckpoint } from "../src/train/node.ts";
+import { batchesOf } from "../web/src/batches.ts";
+import { collect } from "../web/src/dataset.ts";
+import { presetFor } from "../web/src/run-settings.ts";
 import { serveStatic } from "../web/serve-static.ts";
 import { repoRoot } from "./helpers/fixtures.ts";
 
@@ -106,7 +110,7 @@ test("web app: train, plan, break, save and load in Chromium", { timeout: 300_00
   // Cross-origin isolated, so ONNX Runtime runs WASM with threads (WebGPU is off under --disable-gpu).
   await page.waitForFunction(() => document.body.dataset.ep !== undefined, null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
-  assert.match(await text("#ep"), /^ONNX Runtime: WASM, \d+ threads?$/);
+  assert.match(await text("#ep"), /^ONNX Runtime: WASM SIMD, \d+ threads?$/);
 
   // 1. Learn
   await page.selectOption("#env", "two-rooms-fixed");
@@ -205,4 +209,31 @@ test("web app: train, plan, break, save and load in Chromium", { timeout: 300_00
   assert.match(await text("#ckpt-message"), /^loaded two-rooms-vicreg-quick at step 30: 64 px, random wall/);
   await shot("checkpoint");
   assert.deepEqual(errors, []);
+});
+
+test("web app: the worker's batches are the library's, bit for bit", () => {
+  for (const regularizer of ["vicreg", "sigreg"] as const) {
+    const p = presetFor({
+      regularizer,
+      fixedWall: false,
+      imageSize: 32,
+      episodes: 12,
+      steps: 10,
+      batch: 16,
+      clipLength: 5,
+      lr: 1e-3,
+    });
+    const data = collect(p, p.data.episodes, () => {});
+    const expected = buildWorldModelRun(p, data).batch;
+    const actual = batchesOf(p, data);
+    for (const step of [0, 1, 7]) {
+      const a = actual(step);
+      const e = expected(step);
+      assert.deepEqual(Object.keys(a).sort(), Object.keys(e).sort(), regularizer);
+      for (const k of Object.keys(e)) {
+        assert.deepEqual(a[k].shape, e[k].shape, `${regularizer} ${k}`);
+        assert.deepEqual(a[k].data, e[k].data, `${regularizer} step ${step}: ${k}`);
+      }
+    }
+  }
 });

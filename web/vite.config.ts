@@ -12,12 +12,14 @@ import { defineConfig, type Plugin } from "vite";
 const here = dirname(fileURLToPath(import.meta.url));
 const ortDist = join(here, "..", "node_modules", "onnxruntime-web", "dist");
 /**
- * The runtime files ORT fetches at run time. ort.min.mjs (WASM + WebGPU, without the runtime
- * bundled in) loads the JSEP build's ES module glue and binary from `env.wasm.wasmPaths`; the
- * glue also starts the WASM threads, so no application code runs inside them.
+ * The runtime files ORT fetches at run time, from `env.wasm.wasmPaths`: ort.wasm.min.mjs (the
+ * CPU provider; src/runtime.ts loads it unless WebGPU is in use) loads the plain build's ES
+ * module glue and binary (ort-wasm-simd-threaded.{mjs,wasm}), ort.min.mjs (WASM + WebGPU) the
+ * JSEP build's (ort-wasm-simd-threaded.jsep.{mjs,wasm}). Neither has the runtime bundled in.
+ * The glue also starts the WASM threads, so no application code runs inside them.
  */
 const ortFiles = () =>
-  readdirSync(ortDist).filter((f) => /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/.test(f));
+  readdirSync(ortDist).filter((f) => /^ort-wasm-simd-threaded(\.jsep)?\.(wasm|mjs)$/.test(f));
 
 export const isolationHeaders = {
   "Cross-Origin-Opener-Policy": "same-origin",
@@ -49,7 +51,12 @@ export default defineConfig({
   root: here,
   base: "./",
   plugins: [ortRuntimeFiles()],
-  resolve: { alias: { "onnxruntime-web": join(ortDist, "ort.min.mjs") } },
+  resolve: {
+    alias: [
+      { find: /^onnxruntime-web\/wasm$/, replacement: join(ortDist, "ort.wasm.min.mjs") },
+      { find: /^onnxruntime-web$/, replacement: join(ortDist, "ort.min.mjs") },
+    ],
+  },
   server: { headers: isolationHeaders, host: "127.0.0.1" },
   preview: { headers: isolationHeaders, host: "127.0.0.1" },
   worker: { format: "es" },

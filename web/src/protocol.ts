@@ -63,6 +63,12 @@ export interface TrainLog {
   terms: Record<string, number>;
   stepsPerSecond: number;
   elapsedSeconds: number;
+  /**
+   * Where the interval's time went, ms per step: building the batch (clips sampled from the
+   * dataset, bytes to floats), the training graph's run (inputs into WASM memory, the graph,
+   * outputs back), and the rest (monitors, messages, yielding to the event loop).
+   */
+  timing: { batchMs: number; runMs: number; otherMs: number };
 }
 
 export interface MonitorEvent {

@@ -1,6 +1,13 @@
 // onnxruntime-web set up for this page: runtime files from our own origin, WASM threads when
 // the page is cross-origin isolated (SharedArrayBuffer), WebGPU when asked for and present.
-import * as ort from "onnxruntime-web";
+//
+// Two builds of ONNX Runtime, loaded on demand: the plain WASM build (ort.wasm.min.mjs with
+// ort-wasm-simd-threaded.wasm, 14 MB) for the CPU provider, and the JSEP build (ort.min.mjs,
+// WASM + WebGPU, 28 MB) only when WebGPU is asked for and present. The JSEP build's CPU
+// kernels are asyncify-instrumented: measured in this page on the demo model's training
+// step, they ran 2-3x slower than the plain build's and its sessions took 3-4x longer to
+// create, so the CPU path never loads it.
+import type * as OrtWeb from "onnxruntime-web";
 import { type Backend, type Executable, type OrtModule, ortBackend } from "../../src/engine/index.ts";
 import type { ExecutionProvider, InitReply } from "./protocol.ts";
 
@@ -55,15 +62,19 @@ async function hasWebGpu(): Promise<boolean> {
 /** Configures ORT once per worker; `ortBase` is the URL of the folder holding ort-wasm-*.{wasm,mjs}. */
 export async function initRuntime(ep: ExecutionProvider, ortBase: string): Promise<Runtime> {
   const threads = wasmThreads();
+  const useGpu = ep === "webgpu" && (await hasWebGpu());
+  const ort: typeof OrtWeb = useGpu ? await import("onnxruntime-web") : await import("onnxruntime-web/wasm");
   ort.env.wasm.wasmPaths = ortBase;
   ort.env.wasm.numThreads = threads;
   const isolated = Boolean(globalThis.crossOriginIsolated);
-  const useGpu = ep === "webgpu" && (await hasWebGpu());
   const providers = useGpu ? ["webgpu", "wasm"] : ["wasm"];
   const backend = copyingOutputs(
-    ortBackend(ort as unknown as OrtModule, { executionProviders: providers, intraOpThreads: threads }),
+    ortBackend(ort as unknown as OrtModule, {
+      executionProviders: providers,
+      intraOpThreads: threads,
+    }),
   );
-  const wasmLabel = `WASM, ${threads} thread${threads === 1 ? "" : "s"}${isolated ? "" : " (page not cross-origin isolated)"}`;
+  const wasmLabel = `WASM SIMD, ${threads} thread${threads === 1 ? "" : "s"}${isolated ? "" : " (page not cross-origin isolated)"}`;
   const label = useGpu
     ? `WebGPU (WASM fallback, ${threads} threads)`
     : ep === "webgpu"

@@ -8,7 +8,6 @@ import {
   compile,
   compileTrainStep,
   type HostTensor,
-  hostTensor,
   keyFromSeed,
   type ParamLayout,
   packTree,
@@ -20,6 +19,7 @@ import {
 import { pca2 } from "../../src/eval/index.ts";
 import { buildWorldModelRun, collapseStats, type WorldModelPreset } from "../../src/train/index.ts";
 import { encode, type WorldModelParams } from "../../src/world/index.ts";
+import { batchesOf } from "./batches.ts";
 import { CheckpointError, readCheckpoint, writeCheckpoint } from "./checkpoint-files.ts";
 import { compileLatentPlanner, type LatentPlanner, runEpisode } from "./latent-planning.ts";
 import { fitProbe, type LinearProbe } from "./linear-probe.ts";
@@ -49,9 +49,19 @@ const scope = self as unknown as {
   onmessage: ((e: MessageEvent<{ id: number; request: Request }>) => void) | null;
 };
 const emit = (name: string, data: unknown) => scope.postMessage({ type: "event", name, data });
-/** Lets queued messages (a stop request) in between steps. */
 const collectProgress = (done: number, total: number) => emit("collect", { done, total });
-const yieldToMessages = () => new Promise((r) => setTimeout(r, 0));
+/**
+ * Lets queued messages (a stop request) in between steps. A MessageChannel task, not
+ * setTimeout(0): timers nested this deep are clamped to 4 ms each.
+ */
+const yieldChannel = new MessageChannel();
+const yielded: (() => void)[] = [];
+yieldChannel.port1.onmessage = () => yielded.shift()?.();
+const yieldToMessages = () =>
+  new Promise<void>((r) => {
+    yielded.push(r);
+    yieldChannel.port2.postMessage(null);
+  });
 
 /** Frames kept for the collapse monitors, the latent PCA, the probe and the drift measure. */
 const MONITOR_FRAMES = 256;
@@ -113,9 +123,10 @@ async function embedFrames(m: Model, frames: Float32Array, n: number): Promise<F
     );
     embedders.set(key, graph);
   }
+  // Wrapped as they are: hostTensor would copy them element by element.
   const out = await graph.run({
-    params: hostTensor([m.layout.total], m.flat),
-    obs: hostTensor([n, c, h, w], frames),
+    params: { shape: [m.layout.total], dtype: "float32", data: m.flat },
+    obs: { shape: [n, c, h, w], dtype: "float32", data: frames },
   });
   return Float32Array.from(out.output.data as Float32Array);
 }
@@ -167,6 +178,7 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
     throw new Error("the collected data is for other settings (image size or wall); collect again");
   const rt = need(runtime, "runtime not started");
   const run = buildWorldModelRun(p, d);
+  const batchOf = batchesOf(p, d);
   const step = await compileTrainStep(run.loss, run.params, run.optimizer, run.batchSpec, {
     backend: rt.backend,
   });
@@ -184,8 +196,18 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
   let last: TrainLog | undefined;
   try {
     emit("monitor", await monitorEvent(current(), (await refitProbe(current())).z, 0));
+    let mark = performance.now();
+    let intervalStart = mark;
+    let batchMs = 0;
+    let runMs = 0;
+    let fromStep = step.step;
     while (step.step < s.steps && !stopRequested) {
-      const { loss, terms } = await step.run(run.batch(step.step));
+      const batch = batchOf(step.step);
+      const ran = performance.now();
+      const { loss, terms } = await step.run(batch);
+      const now = performance.now();
+      batchMs += ran - mark;
+      runMs += now - ran;
       for (const [name, v] of [...Object.entries(terms), ["loss", loss] as const])
         if (!Number.isFinite(v))
           throw new Error(
@@ -193,9 +215,19 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
           );
       const done = step.step;
       if (done % logEvery === 0 || done === s.steps) {
-        const elapsed = (performance.now() - start) / 1000;
-        last = { step: done, loss, terms, stepsPerSecond: done / elapsed, elapsedSeconds: elapsed };
+        const elapsed = (now - start) / 1000;
+        const n = done - fromStep;
+        const timing = {
+          batchMs: batchMs / n,
+          runMs: runMs / n,
+          otherMs: (now - intervalStart - batchMs - runMs) / n,
+        };
+        last = { step: done, loss, terms, stepsPerSecond: done / elapsed, elapsedSeconds: elapsed, timing };
         emit("log", last);
+        intervalStart = now;
+        fromStep = done;
+        batchMs = 0;
+        runMs = 0;
       }
       if (done % monitorEvery === 0 || done === s.steps) {
         const m = current();
@@ -205,6 +237,7 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
         );
       }
       await yieldToMessages();
+      mark = performance.now();
     }
     const final: Model = { ...current(), params: cloneTree(step.params()), state: step.getState() };
     final.flat = packTree(final.params, layout);
