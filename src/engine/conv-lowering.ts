@@ -13,6 +13,7 @@
 //   channels-last phase-decomposed GEMM, MatMul + Col2Im);
 // - conv2dWeightGrad: one-hot patches + batched MatMul, ~3x faster than the dilated Conv.
 import { hostTensor } from "./dtype.ts";
+import type { Graph, Node } from "./ir.ts";
 import type { Lowering } from "./registry.ts";
 
 /**
@@ -34,6 +35,35 @@ export function setConvLowering(next: ConvLowering): ConvLowering {
 /** The conv lowering in force. */
 export function convLowering(): ConvLowering {
   return mode;
+}
+
+// Per graph (and its node count, as graphs only grow): the conv inputs that also have a weight
+// gradient, keyed by tensor id and geometry.
+const weightGradInputs = new WeakMap<Graph, { size: number; keys: Set<string> }>();
+const gradKey = (id: number, kernel: unknown, stride: unknown, padding: unknown): string =>
+  `${id}|${kernel}|${stride}|${padding}`;
+
+/**
+ * Whether conv2d `node` lowers through patch matrices: always under "patches"; under "auto"
+ * when its graph also takes the weight gradient of the same input (a training graph), where the
+ * patches are built anyway and the MatMul beats ONNX Runtime's generic Conv.
+ */
+export function convThroughPatches(node: Node): boolean {
+  if (mode !== "auto") return mode === "patches";
+  const x = node.inputs[0];
+  const graph = x.graph;
+  let entry = weightGradInputs.get(graph);
+  if (!entry || entry.size !== graph.nodes.length) {
+    const keys = new Set<string>();
+    for (const n of graph.nodes) {
+      if (n.op === "conv2dWeightGrad")
+        keys.add(gradKey(n.inputs[0].id, n.attrs.kernel, n.attrs.stride, n.attrs.padding));
+    }
+    entry = { size: graph.nodes.length, keys };
+    weightGradInputs.set(graph, entry);
+  }
+  const kernel = node.inputs[1].shape.slice(2);
+  return entry.keys.has(gradKey(x.id, kernel, node.attrs.stride, node.attrs.padding));
 }
 
 /** The geometry of a convolution of x [N, C, H, W] to [N, O, HO, WO]. */

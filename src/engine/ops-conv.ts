@@ -2,7 +2,13 @@
 // kernel and an ONNX lowering (Conv, ConvTranspose; the weight gradient as patch matrices and a
 // batched MatMul, conv-lowering.ts, or a dilated Conv with setConvLowering("native")).
 import { apply1 } from "./apply.ts";
-import { convGeometry, convLowering, lowerConvPatches, lowerWeightGradPatches } from "./conv-lowering.ts";
+import {
+  convGeometry,
+  convLowering,
+  convThroughPatches,
+  lowerConvPatches,
+  lowerWeightGradPatches,
+} from "./conv-lowering.ts";
 import { ShapeError, type Tensor } from "./ir.ts";
 import { ndarray } from "./kernels.ts";
 import { sum } from "./ops-shape-reduce.ts";
@@ -87,7 +93,7 @@ defineOp({
   },
   lower(l, node, inputs, outputs) {
     const [ph, pw] = node.attrs.padding as number[];
-    if (convLowering() === "patches") {
+    if (convThroughPatches(node)) {
       const geo = convGeometry(
         node.inputs[0].shape,
         node.outputs[0].shape,
