@@ -7,19 +7,21 @@
 // a constant weight, so ONNX Runtime builds the patches with its own multithreaded im2col, where
 // slices and a concat (tried, with and without a space-to-depth step, channels first and last)
 // were slower than the dilated Conv. Measured on world_model_step (README, Benchmarks):
-// - conv2d: ONNX Conv stays fastest, in training graphs too (a patch MatMul forward sharing the
-//   weight gradient's patches measured the same, and alone it was ~2x slower);
+// - conv2dWeightGrad: one-hot patches + batched MatMul, the bulk of the gain;
+// - conv2d: in a training graph (one that also takes the weight gradient of the same input) a
+//   MatMul on those shared patches, at least as fast as ONNX Conv there; alone, ONNX Conv is
+//   ~2x faster than patches + MatMul, so inference graphs keep it;
 // - convTranspose2d (the input gradient): ONNX ConvTranspose stays fastest of those tried (a
-//   channels-last phase-decomposed GEMM, MatMul + Col2Im);
-// - conv2dWeightGrad: one-hot patches + batched MatMul, ~3x faster than the dilated Conv.
+//   channels-last phase-decomposed GEMM; MatMul + Col2Im).
 import { hostTensor } from "./dtype.ts";
 import type { Graph, Node } from "./ir.ts";
 import type { Lowering } from "./registry.ts";
 
 /**
  * How the conv ops lower to ONNX. "auto" (the default): weight gradients through patch
- * matrices, convolutions and transposed convolutions as ONNX Conv/ConvTranspose. "patches":
- * conv2d forward through the same patch matrices too (sharing them with its weight gradient).
+ * matrices, and conv2d too where its graph takes that weight gradient (sharing the patches);
+ * other convolutions and transposed convolutions as ONNX Conv/ConvTranspose. "patches": every
+ * conv2d through patch matrices.
  * "native": Conv, ConvTranspose and a dilated Conv for the weight gradient.
  */
 export type ConvLowering = "auto" | "patches" | "native";
