@@ -28,6 +28,8 @@ export interface AppOptions {
   dist?: string;
   /** Extra Chromium flags. */
   args?: string[];
+  /** Query string for the page, e.g. "threads=2" (the app's ?threads=N). */
+  query?: string;
   /** Log page errors to stderr as they happen (default true). */
   logErrors?: boolean;
 }
@@ -110,7 +112,7 @@ export async function openWebApp(o: AppOptions = {}): Promise<WebApp> {
       if (logErrors) console.error(`page console error: ${m.text()}`);
     });
     try {
-      await page.goto(url);
+      await page.goto(o.query ? `${url}${url.includes("?") ? "&" : "?"}${o.query}` : url);
     } catch (err) {
       throw new HarnessError(`could not open ${url}: ${(err as Error).message.split("\n")[0]}`);
     }

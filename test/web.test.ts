@@ -110,7 +110,7 @@ test("web app: train, plan, break, save and load in Chromium", { timeout: 300_00
   // Cross-origin isolated, so ONNX Runtime runs WASM with threads (WebGPU is off under --disable-gpu).
   await page.waitForFunction(() => document.body.dataset.ep !== undefined, null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
-  assert.match(await text("#ep"), /^ONNX Runtime: WASM SIMD, \d+ threads?$/);
+  assert.match(await text("#ep"), /^ONNX Runtime: WASM SIMD, \d+ threads? \(\d+ cores?\)$/);
 
   // 1. Learn
   await page.selectOption("#env", "two-rooms-fixed");

@@ -110,7 +110,14 @@ $<HTMLSelectElement>("ep-choice").onchange = (e) => {
   params.set("ep", (e.target as HTMLSelectElement).value);
   location.search = params.toString();
 };
-const ready = call<InitReply>({ type: "init", ep, ortBase: new URL("ort/", document.baseURI).href }).then(
+/** `?threads=N` overrides the WASM thread count (default: runtime.ts's wasmThreads). */
+const threads = Number(params.get("threads")) || undefined;
+const ready = call<InitReply>({
+  type: "init",
+  ep,
+  threads,
+  ortBase: new URL("ort/", document.baseURI).href,
+}).then(
   (r) => {
     $("ep").textContent = `ONNX Runtime: ${r.label}`;
     document.body.dataset.ep = r.ep;
@@ -124,7 +131,9 @@ const ready = call<InitReply>({ type: "init", ep, ortBase: new URL("ort/", docum
 
 // --- Learn -------------------------------------------------------------------------------
 const SIZES: Record<string, Omit<RunSettings, "regularizer" | "fixedWall">> = {
-  demo: { imageSize: 64, episodes: 1000, steps: 1500, batch: 32, clipLength: 17, lr: 1e-3 },
+  // The CLI preset two-rooms-vicreg (model, batch, clips, data: 400 episodes of 128 steps), trained
+  // for 1500 steps here (2400 in `jepa demo`).
+  demo: { imageSize: 64, episodes: 400, steps: 1500, batch: 32, clipLength: 17, lr: 1e-3 },
   small: { imageSize: 32, episodes: 200, steps: 400, batch: 16, clipLength: 9, lr: 2e-3 },
 };
 const FIELDS = {

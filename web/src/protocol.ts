@@ -29,7 +29,7 @@ export interface PlanSettings {
 }
 
 export type Request =
-  | { type: "init"; ep: ExecutionProvider; ortBase: string }
+  | { type: "init"; ep: ExecutionProvider; ortBase: string; threads?: number }
   | { type: "collect"; settings: RunSettings }
   | { type: "train"; settings: RunSettings; logEvery: number; monitorEvery: number }
   | { type: "stop" }
@@ -69,6 +69,12 @@ export interface TrainLog {
    * outputs back), and the rest (monitors, messages, yielding to the event loop).
    */
   timing: { batchMs: number; runMs: number; otherMs: number };
+  /**
+   * Before the first step: tracing, differentiating and emitting the training graph plus
+   * ONNX Runtime's session for it; then the first monitor (its embedding graph compiled).
+   * `elapsedSeconds` counts from the end of the compile.
+   */
+  setup: { compileSeconds: number; monitorSeconds: number };
 }
 
 export interface MonitorEvent {

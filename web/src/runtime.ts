@@ -15,10 +15,20 @@ export interface Runtime extends InitReply {
   backend: Backend;
 }
 
-/** Threads for the WASM provider: they need SharedArrayBuffer; ORT defaults to 1 otherwise. */
-function wasmThreads(): number {
+/**
+ * Threads for the WASM provider: they need SharedArrayBuffer (1 otherwise). By default half the
+ * cores, at most 4 (onnxruntime-web's own default): the worker's thread is one of them, and the
+ * page, the browser and the rest of the machine need the others. ORT's thread pool meets at a
+ * barrier in every parallel op, so a thread that loses its core stalls the whole step: on the
+ * 2-core machine of bench:web, shared with other jobs, one thread ran the demo model's
+ * training step in about half the time two took (medians 128-139 ms against 231-245 ms) and
+ * the Plan view's CEM graph likewise. `requested` (the page's ?threads=N) overrides it.
+ */
+function wasmThreads(requested?: number): number {
   if (!globalThis.crossOriginIsolated) return 1;
-  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+  const cores = navigator.hardwareConcurrency || 1;
+  if (requested !== undefined) return Math.max(1, Math.min(cores, Math.floor(requested)));
+  return Math.max(1, Math.min(4, Math.ceil(cores / 2)));
 }
 
 /**
@@ -60,8 +70,12 @@ async function hasWebGpu(): Promise<boolean> {
 }
 
 /** Configures ORT once per worker; `ortBase` is the URL of the folder holding ort-wasm-*.{wasm,mjs}. */
-export async function initRuntime(ep: ExecutionProvider, ortBase: string): Promise<Runtime> {
-  const threads = wasmThreads();
+export async function initRuntime(
+  ep: ExecutionProvider,
+  ortBase: string,
+  requestedThreads?: number,
+): Promise<Runtime> {
+  const threads = wasmThreads(requestedThreads);
   const useGpu = ep === "webgpu" && (await hasWebGpu());
   const ort: typeof OrtWeb = useGpu ? await import("onnxruntime-web") : await import("onnxruntime-web/wasm");
   ort.env.wasm.wasmPaths = ortBase;
@@ -74,7 +88,8 @@ export async function initRuntime(ep: ExecutionProvider, ortBase: string): Promi
       intraOpThreads: threads,
     }),
   );
-  const wasmLabel = `WASM SIMD, ${threads} thread${threads === 1 ? "" : "s"}${isolated ? "" : " (page not cross-origin isolated)"}`;
+  const cores = navigator.hardwareConcurrency || 1;
+  const wasmLabel = `WASM SIMD, ${threads} thread${threads === 1 ? "" : "s"} (${cores} core${cores === 1 ? "" : "s"}${isolated ? "" : "; page not cross-origin isolated"})`;
   const label = useGpu
     ? `WebGPU (WASM fallback, ${threads} threads)`
     : ep === "webgpu"

@@ -179,6 +179,7 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
   const rt = need(runtime, "runtime not started");
   const run = buildWorldModelRun(p, d);
   const batchOf = batchesOf(p, d);
+  const t0 = performance.now();
   const step = await compileTrainStep(run.loss, run.params, run.optimizer, run.batchSpec, {
     backend: rt.backend,
   });
@@ -196,6 +197,7 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
   let last: TrainLog | undefined;
   try {
     emit("monitor", await monitorEvent(current(), (await refitProbe(current())).z, 0));
+    const setup = { compileSeconds: (start - t0) / 1000, monitorSeconds: (performance.now() - start) / 1000 };
     let mark = performance.now();
     let intervalStart = mark;
     let batchMs = 0;
@@ -222,7 +224,15 @@ async function train(s: RunSettings, logEvery: number, monitorEvery: number): Pr
           runMs: runMs / n,
           otherMs: (now - intervalStart - batchMs - runMs) / n,
         };
-        last = { step: done, loss, terms, stepsPerSecond: done / elapsed, elapsedSeconds: elapsed, timing };
+        last = {
+          step: done,
+          loss,
+          terms,
+          stepsPerSecond: done / elapsed,
+          elapsedSeconds: elapsed,
+          timing,
+          setup,
+        };
         emit("log", last);
         intervalStart = now;
         fromStep = done;
@@ -452,7 +462,7 @@ function sceneReply(s: Scene, state: ArrayLike<number>, perturbation?: Perturbat
 async function handle(request: Request): Promise<unknown> {
   switch (request.type) {
     case "init": {
-      runtime = await initRuntime(request.ep, request.ortBase);
+      runtime = await initRuntime(request.ep, request.ortBase, request.threads);
       const { backend: _, ...reply } = runtime;
       return reply;
     }
