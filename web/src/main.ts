@@ -186,7 +186,7 @@ on<TrainLog>("log", (r) => {
     .map(([k, v]) => `${k} ${v.toPrecision(3)}`)
     .join(", ");
   $("train-status").textContent =
-    `step ${r.step}: loss ${r.loss.toPrecision(4)} (${terms}); ${r.stepsPerSecond.toFixed(1)} steps/s, ${r.elapsedSeconds.toFixed(0)} s`;
+    `step ${r.step}: loss ${r.loss.toPrecision(4)} (${terms}); ${r.stepsPerSecond.toFixed(1)} steps/s, ${r.elapsedSeconds.toFixed(0)} s (a step: batch ${r.timing.batchMs.toFixed(0)} ms, graph ${r.timing.runMs.toFixed(0)} ms)`;
   $("loss-plot").innerHTML = linePlot([{ name: "loss", points: logs.map((l) => [l.step, l.loss]) }], {
     title: "training loss",
   });

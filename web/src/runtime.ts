@@ -19,10 +19,11 @@ export interface Runtime extends InitReply {
  * Threads for the WASM provider: they need SharedArrayBuffer (1 otherwise). By default half the
  * cores, at most 4 (onnxruntime-web's own default): the worker's thread is one of them, and the
  * page, the browser and the rest of the machine need the others. ORT's thread pool meets at a
- * barrier in every parallel op, so a thread that loses its core stalls the whole step: on the
- * 2-core machine of bench:web, shared with other jobs, one thread ran the demo model's
- * training step in about half the time two took (medians 128-139 ms against 231-245 ms) and
- * the Plan view's CEM graph likewise. `requested` (the page's ?threads=N) overrides it.
+ * barrier in every parallel op, so a thread that loses its core stalls the whole step. On the
+ * 2-core machine of bench:web (demo model's training step, page medians): shared with other
+ * jobs (load average ~5), one thread took 110 ms and two 177 ms, plans 74 and 130 ms; quiet
+ * (load ~1.5), one 98 ms and two 84 ms, plans the same (42-46 ms). One thread is the choice
+ * that holds up there. `requested` (the page's ?threads=N) overrides it.
  */
 function wasmThreads(requested?: number): number {
   if (!globalThis.crossOriginIsolated) return 1;
