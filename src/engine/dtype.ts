@@ -58,6 +58,10 @@ export function hostTensor<D extends DType>(
   const out = allocate(dtype, n) as StorageOf[D];
   if (out instanceof BigInt64Array) {
     for (let i = 0; i < n; i++) out[i] = BigInt(Math.trunc(Number((data as ArrayLike<number>)[i])));
+  } else if (ArrayBuffer.isView(data) && !(data instanceof BigInt64Array)) {
+    // One native copy with the same per-element conversion as the loop below (4.5 M floats of
+    // observations per training batch cost 150-400 ms element by element).
+    (out as Float64Array).set(data as unknown as Float64Array);
   } else {
     for (let i = 0; i < n; i++) (out as Float64Array)[i] = Number((data as ArrayLike<number>)[i]);
   }
