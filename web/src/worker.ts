@@ -3,25 +3,21 @@
 // planner. Requests come from main.ts (protocol.ts); each gets one reply, long ones stream events.
 import type { TrajectoryDataset } from "../../src/data/index.ts";
 import {
-  type Compiled,
   cloneTree,
-  compile,
   compileTrainStep,
   type HostTensor,
   keyFromSeed,
   type ParamLayout,
   packTree,
-  type Tensor,
   type TrainState,
   type Tree,
-  unpackSymbolic,
 } from "../../src/engine/index.ts";
 import { pca2 } from "../../src/eval/index.ts";
 import { buildWorldModelRun, collapseStats, type WorldModelPreset } from "../../src/train/index.ts";
-import { encode, type WorldModelParams } from "../../src/world/index.ts";
 import { batchesOf } from "./batches.ts";
 import { CheckpointError, readCheckpoint, writeCheckpoint } from "./checkpoint-files.ts";
 import { compileLatentPlanner, type LatentPlanner, runEpisode } from "./latent-planning.ts";
+import { frameEmbedder, messageYielder } from "./frame-embedder.ts";
 import { fitProbe, type LinearProbe } from "./linear-probe.ts";
 import type {
   DriftReply,
@@ -50,18 +46,7 @@ const scope = self as unknown as {
 };
 const emit = (name: string, data: unknown) => scope.postMessage({ type: "event", name, data });
 const collectProgress = (done: number, total: number) => emit("collect", { done, total });
-/**
- * Lets queued messages (a stop request) in between steps. A MessageChannel task, not
- * setTimeout(0): timers nested this deep are clamped to 4 ms each.
- */
-const yieldChannel = new MessageChannel();
-const yielded: (() => void)[] = [];
-yieldChannel.port1.onmessage = () => yielded.shift()?.();
-const yieldToMessages = () =>
-  new Promise<void>((r) => {
-    yielded.push(r);
-    yieldChannel.port2.postMessage(null);
-  });
+const yieldToMessages = messageYielder();
 
 /** Frames kept for the collapse monitors, the latent PCA, the probe and the drift measure. */
 const MONITOR_FRAMES = 256;
@@ -89,7 +74,6 @@ let scene: Scene | undefined;
 let sceneStart: Float64Array | undefined;
 let stopRequested = false;
 let versions = 0;
-const embedders = new Map<string, Compiled>();
 let planner: { key: string; planner: LatentPlanner } | undefined;
 
 function need<T>(value: T | undefined, what: string): T {
@@ -102,34 +86,10 @@ const sceneOptions = (p: WorldModelPreset) => {
   return { size: s.imageSize, fixedWall: s.fixedWall };
 };
 
-/** Embeds frames [n, C, H, W] in [0, 1] under flat parameters (one graph per model shape and n). */
-async function embedFrames(m: Model, frames: Float32Array, n: number): Promise<Float32Array> {
-  const config = m.preset.model;
-  const [c, h, w] = config.observation;
-  const key = `${JSON.stringify(config)}|${n}`;
-  let graph = embedders.get(key);
-  if (!graph) {
-    const template = m.params;
-    const layout = m.layout;
-    graph = await compile(
-      (i) =>
-        encode(
-          unpackSymbolic(i.params, layout, template) as unknown as WorldModelParams<Tensor>,
-          i.obs,
-          config,
-        ),
-      { params: { shape: [layout.total] }, obs: { shape: [n, c, h, w] } },
-      need(runtime, "runtime not started").backend,
-    );
-    embedders.set(key, graph);
-  }
-  // Wrapped as they are: hostTensor would copy them element by element.
-  const out = await graph.run({
-    params: { shape: [m.layout.total], dtype: "float32", data: m.flat },
-    obs: { shape: [n, c, h, w], dtype: "float32", data: frames },
-  });
-  return Float32Array.from(out.output.data as Float32Array);
-}
+const embedWith = frameEmbedder(() => need(runtime, "runtime not started").backend);
+/** Embeds frames [n, C, H, W] in [0, 1] under the model's flat parameters. */
+const embedFrames = (m: Model, frames: Float32Array, n: number) =>
+  embedWith({ config: m.preset.model, params: m.params, layout: m.layout, flat: m.flat }, frames, n);
 
 const toUnit = (frame: Uint8Array) => Float32Array.from(frame, (v) => v / 255);
 
