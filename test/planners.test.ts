@@ -311,3 +311,37 @@ test("the wall blocks the straight path (so the MPC tests mean something)", () =
   for (let t = 0; t < 6; t++) [x, y] = move(x, y, 1, 0);
   assert.ok(x < 0, "a straight push stops at the wall");
 });
+
+test("MPC counts only the actions taken when the episode ends inside a chunk", async () => {
+  // A fixed plan of 5 actions per chunk; the episode ends on the 7th action (2nd chunk, 2nd action).
+  const planner: BoundPlanner = async () => {
+    const mean = Float32Array.from({ length: 10 }, (_, i) => i);
+    return { mean, actions: mean, cost: 0, horizon: 5, costs: [] } as unknown as Awaited<
+      ReturnType<BoundPlanner>
+    >;
+  };
+  let taken = 0;
+  const result = await mpc(keyFromSeed(0), planner, {
+    actionDim: 2,
+    executeSteps: 5,
+    budget: 50,
+    costFor: () => async (a: Float32Array) => new Float32Array(a.length / 10),
+    step: (actions) => {
+      for (let t = 0; t < actions.length / 2; t++) if (++taken === 7) return { done: true, taken: t + 1 };
+      return false;
+    },
+  });
+  assert.equal(result.steps, 7);
+  assert.equal(result.done, true);
+  assert.equal(result.actions.length, 14);
+  await assert.rejects(
+    mpc(keyFromSeed(0), planner, {
+      actionDim: 2,
+      executeSteps: 5,
+      budget: 50,
+      costFor: () => async (a: Float32Array) => new Float32Array(a.length / 10),
+      step: () => ({ done: true, taken: 6 }),
+    }),
+    /step reported 6 actions taken of the 5 given/,
+  );
+});

@@ -172,7 +172,7 @@ async function runEpisode(
         observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
         const st = env.getState();
         path.push([st[0], st[1]]);
-        if (twoRoomsSuccess(st, ep.goal, s.imageSize)) return true;
+        if (twoRoomsSuccess(st, ep.goal, s.imageSize)) return { done: true, taken: k + 1 };
       }
       return false;
     },

@@ -285,7 +285,7 @@ export async function evaluateP2(
           observation = env.step([targets[2 * t], targets[2 * t + 1]]).observation;
           const st = env.getState();
           path.push([st[0], st[1], st[2], st[3], st[4]]);
-          if (pushTSuccess(st, ep.goal)) return true;
+          if (pushTSuccess(st, ep.goal)) return { done: true, taken: t + 1 };
         }
         return false;
       },

@@ -142,7 +142,7 @@ export async function runStressEpisode(
     step(actions) {
       for (let k = 0; k < actions.length / 2; k++) {
         observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
-        if (twoRoomsSuccess(env.getState(), ep.goal, s.imageSize)) return true;
+        if (twoRoomsSuccess(env.getState(), ep.goal, s.imageSize)) return { done: true, taken: k + 1 };
       }
       return false;
     },

@@ -6,7 +6,7 @@ export { CostBatcher } from "./cost-batcher.ts";
 export { compileFusedCem, type FusedCem, type FusedCemOptions } from "./fused-cem.ts";
 export { type GradientPlanOptions, gradientPlan } from "./gradient.ts";
 export { type IcemOptions, icem } from "./icem.ts";
-export { type MpcOptions, type MpcResult, mpc, shiftPlan } from "./mpc.ts";
+export { type MpcOptions, type MpcResult, mpc, type StepOutcome, shiftPlan } from "./mpc.ts";
 export { type MppiOptions, mppi } from "./mppi.ts";
 export {
   type ActionBounds,

@@ -26,8 +26,12 @@ export interface MpcOptions {
   budget: number;
   /** The cost for the next plan, given the steps taken so far. */
   costFor: (steps: number) => CostFn | Promise<CostFn>;
-  /** Executes actions [k, A] in the environment; returns true when the episode is done. */
-  step: (actions: Float32Array) => boolean | Promise<boolean>;
+  /**
+   * Executes actions [k, A] in the environment; returns true when the episode is done, or
+   * { done, taken } when it stopped after `taken` of the k actions (a goal reached mid-chunk),
+   * so the result counts only the steps taken.
+   */
+  step: (actions: Float32Array) => StepOutcome | Promise<StepOutcome>;
   /** Execute the plan's mean (CEM, MPPI: default) or its best evaluated sequence. */
   execute?: "mean" | "best";
   /** Warm-start each plan from the previous one shifted (default true). */
@@ -35,6 +39,8 @@ export interface MpcOptions {
   /** Value of the warm start's new tail steps (default 0). */
   fill?: number;
 }
+
+export type StepOutcome = boolean | { done: boolean; taken: number };
 
 export interface MpcResult {
   /** Executed actions [T, A]. */
@@ -69,9 +75,15 @@ export async function mpc(key: Key, planner: BoundPlanner, opts: MpcOptions): Pr
     const chosen = execute === "mean" ? plan.mean : plan.actions;
     const k = Math.min(executeSteps, budget - steps, plan.horizon);
     const actions = chosen.slice(0, k * actionDim); // 2c.
-    done = await step(actions);
-    executed.push(...actions);
-    steps += k;
+    const outcome = await step(actions);
+    const taken = typeof outcome === "boolean" ? k : outcome.taken;
+    if (!(Number.isInteger(taken) && taken >= 0 && taken <= k))
+      throw new Error(
+        `mpc: step reported ${taken} actions taken of the ${k} given; it must be an integer in 0..${k}`,
+      );
+    done = typeof outcome === "boolean" ? outcome : outcome.done;
+    executed.push(...actions.subarray(0, taken * actionDim));
+    steps += taken;
     warm = warmStart ? shiftPlan(chosen, k, actionDim, fill) : undefined; // 2d.
   }
   return { actions: Float32Array.from(executed), steps, done, plans };
