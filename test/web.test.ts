@@ -1,9 +1,10 @@
 // End to end in Debian's Chromium (Playwright core, never its own browser download): build the
 // web app, serve it with cross-origin isolation on a loopback port, and in the page
-//   1. train a tiny two-rooms world model (fixed wall, 32 px: an easy setting, so the test
-//      can demand success) with loss terms, collapse monitors and the latent PCA on screen;
-//   2. plan to a goal 3.6 px away in the agent's room (7 px at P1's 65 px scale), with a short
-//      horizon, and reach it (a fixed episode of this tiny model: see GOAL_OFFSET);
+//   1. train a tiny two-rooms world model (fixed wall, 32 px, keypoint encoder: an easy
+//      setting, so the test can demand success) with loss terms, collapse monitors and the
+//      latent PCA on screen;
+//   2. plan to a goal 9 px away in the agent's room (18 px at P1's 65 px scale, four times the
+//      success radius), drawn from the layout's seed, and reach it by the app's own test;
 //   3. perturb what the model sees (noise at severity 5) and watch the embedding drift;
 //   4. save the model (the files load in Node with the CLI's loadCheckpoint), reject a bad
 //      and a mismatched checkpoint with clear messages, and load one trained by `jepa train`.
@@ -21,22 +22,22 @@ import { loadCheckpoint } from "../src/train/node.ts";
 import { batchesOf } from "../web/src/batches.ts";
 import { collect } from "../web/src/dataset.ts";
 import { presetFor } from "../web/src/run-settings.ts";
+import { Scene } from "../web/src/scene.ts";
+import { sampleNearbyGoal } from "../web/src/tasks.ts";
+import { P1 } from "../src/envs/index.ts";
 import { serveStatic } from "../web/serve-static.ts";
 import { repoRoot } from "./helpers/fixtures.ts";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 const ARTIFACTS = join(repoRoot, "test", "artifacts");
 
-/** The tiny run of the test: small enough for CI, trained enough to plan a short hop. */
-const RUN = { episodes: 100, steps: 200, batch: 8, clipLength: 5, imageSize: 32, lr: 3e-3 };
-/** A short horizon for a short hop: the model's few-step predictions are its best ones. */
-const PLAN = { horizon: 6, population: 100, iterations: 5, elites: 10, execute: 3, budget: 60 };
-/**
- * The goal relative to the agent: a short hop (about 3 agent steps). A 200-step 32-px model
- * plans short hops only, and not every one (2 of 6 nearby goals in a Node check), so this is
- * one fixed episode that it reaches, checked end to end, not a measure of planning quality.
- */
-const GOAL_OFFSET = [-3, 2];
+/** The tiny run of the test: small enough for CI, trained enough to plan across a room. */
+const RUN = { episodes: 100, steps: 300, batch: 8, clipLength: 5, imageSize: 32, lr: 3e-3 };
+/** CEM over a 10-step horizon (12 px at most), 3 steps executed per plan. */
+const PLAN = { horizon: 10, population: 100, iterations: 5, elites: 10, execute: 3, budget: 60 };
+/** The page's first layout (its scene seed), and the goal's distance from the agent. */
+const LAYOUT_SEED = 1;
+const GOAL_DISTANCE = 9;
 
 function cliTrain(out: string): Promise<void> {
   return new Promise((ok, fail) => {
@@ -115,6 +116,7 @@ test("web app: train, plan, break, save and load in Chromium", { timeout: 300_00
   // 1. Learn
   await page.selectOption("#env", "two-rooms-fixed");
   await page.selectOption("#size-preset", "small");
+  await page.selectOption("#encoder", "keypoint");
   for (const [id, v] of Object.entries({
     "image-size": RUN.imageSize,
     episodes: RUN.episodes,
@@ -128,34 +130,43 @@ test("web app: train, plan, break, save and load in Chromium", { timeout: 300_00
   await settled("trained", 150_000);
   assert.equal(await page.evaluate(() => document.body.dataset.trained), String(RUN.steps));
   const status = await text("#train-status");
+  t.diagnostic(status);
   assert.match(status, new RegExp(`step ${RUN.steps}: loss [\\d.]+ \\(prediction`));
   assert.match(await text("#collapse-status"), /^rank [\d.]+, std/);
   assert.ok((await page.locator("#loss-plot svg polyline").count()) >= 1, "no loss curve");
   await shot("learn");
 
-  // 2. Plan: layout seed 1 puts the agent at (20.3, 17.1); the goal is 3.6 px down-left.
+  // 2. Plan: the page's first layout is seed 1's; the goal is GOAL_DISTANCE px from the agent
+  // in its room, in a direction drawn from the same seed (the Break sweeps' goal sampler).
   await page.click('nav button[data-view="plan"]');
   await page.waitForFunction(() => document.body.dataset.agent !== undefined, null, { timeout: 30_000 });
-  const [ax, ay] = (await page.evaluate(() => document.body.dataset.agent!)).split(",").map(Number);
+  const agent = (await page.evaluate(() => document.body.dataset.agent!)).split(",").map(Number);
   const size = RUN.imageSize;
-  const goal = [ax + GOAL_OFFSET[0], ay + GOAL_OFFSET[1]];
+  const world = new Scene({ size, fixedWall: true });
+  const start = world.reset(LAYOUT_SEED);
+  assert.deepEqual(agent, [start[0], start[1]], "the page's first layout is not seed 1's");
+  const target = sampleNearbyGoal(world, start, GOAL_DISTANCE, LAYOUT_SEED);
   for (const [id, v] of Object.entries(PLAN)) await page.fill(`#${id}`, String(v));
   const box = (await page.locator("#world").boundingBox())!;
-  await page.mouse.click(box.x + (goal[0] / size) * box.width, box.y + (goal[1] / size) * box.height);
+  await page.mouse.click(box.x + (target[0] / size) * box.width, box.y + (target[1] / size) * box.height);
   await settled("planResult", 90_000);
   await shot("plan");
-  // TODO(issue 7): demand success. The page-trained model reaches this goal in Node's training
-  // numerics but not yet in the page's (it walks away); until that is understood the test
-  // checks that an episode was planned, drawn and judged.
-  const result = await page.evaluate(() => document.body.dataset.planResult);
-  t.diagnostic(
-    `planning from (${ax.toFixed(1)}, ${ay.toFixed(1)}) to (${goal[0].toFixed(1)}, ${goal[1].toFixed(1)}): ${await text("#plan-result")}`,
-  );
-  assert.ok(result === "success" || result === "failure");
-  assert.match(
-    await text("#plan-result"),
-    /^(Reached the goal in \d+ steps|Failed: [\d.]+ px from the goal after \d+ steps)/,
-  );
+  const goal = (await page.evaluate(() => document.body.dataset.goal!)).split(",").map(Number);
+  const planned = `planning from (${start[0].toFixed(1)}, ${start[1].toFixed(1)}) to (${goal[0].toFixed(1)}, ${goal[1].toFixed(1)}): ${await text("#plan-result")}`;
+  t.diagnostic(planned);
+  // The goal the page took from the click is the one asked for, and far from the start.
+  assert.ok(Math.hypot(goal[0] - target[0], goal[1] - target[1]) < 0.1, `clicked ${goal}, meant ${target}`);
+  const far = Math.hypot(goal[0] - start[0], goal[1] - start[1]);
+  assert.ok(far > GOAL_DISTANCE - 0.1, `the goal is only ${far.toFixed(1)} px away`);
+  // Reached, by the worker's P1 test (within 4.5 px at 65 px), after walking there at the
+  // env's speed limit or below.
+  assert.equal(await page.evaluate(() => document.body.dataset.planResult), "success", planned);
+  const radius = (P1.successDistance * size) / P1.referenceSize;
+  assert.ok(Number(await page.evaluate(() => document.body.dataset.planDistance)) < radius);
+  const steps = Number(/^Reached the goal in (\d+) steps/.exec(await text("#plan-result"))?.[1]);
+  const maxStep = (P1.maxStep * size) / P1.referenceSize;
+  assert.ok(steps * maxStep >= far - radius, `${steps} steps cannot cover ${far.toFixed(1)} px`);
+  assert.ok(steps <= PLAN.budget);
   assert.match(await text("#plan-status"), /^plan \d+: \d+ ms/);
 
   // 3. Break: noise at severity 5 moves the embeddings.
@@ -184,7 +195,12 @@ test("web app: train, plan, break, save and load in Chromium", { timeout: 300_00
   );
   const { state, meta } = loadCheckpoint(saved, layout);
   assert.equal(state.step, RUN.steps);
-  assert.equal((meta.config as { env: { options: { size: number } } }).env.options.size, RUN.imageSize);
+  const savedConfig = meta.config as {
+    env: { options: { size: number } };
+    model: { encoder: { kind: string } };
+  };
+  assert.equal(savedConfig.env.options.size, RUN.imageSize);
+  assert.equal(savedConfig.model.encoder.kind, "keypoint");
 
   await trained;
   const cli = join(cliRun, "checkpoints", "step-000000030");
@@ -215,6 +231,7 @@ test("web app: the worker's batches are the library's, bit for bit", () => {
   for (const regularizer of ["vicreg", "sigreg"] as const) {
     const p = presetFor({
       regularizer,
+      encoder: "conv",
       fixedWall: false,
       imageSize: 32,
       episodes: 12,

@@ -133,8 +133,17 @@ const ready = call<InitReply>({
 const SIZES: Record<string, Omit<RunSettings, "regularizer" | "fixedWall">> = {
   // The CLI preset two-rooms-vicreg (model, batch, clips, data: 400 episodes of 128 steps), trained
   // for 1500 steps here (2400 in `jepa demo`).
-  demo: { imageSize: 64, episodes: 400, steps: 1500, batch: 32, clipLength: 17, lr: 1e-3 },
-  small: { imageSize: 32, episodes: 200, steps: 400, batch: 16, clipLength: 9, lr: 2e-3 },
+  demo: { encoder: "conv", imageSize: 64, episodes: 400, steps: 1500, batch: 32, clipLength: 17, lr: 1e-3 },
+  // Keypoints: the conv encoder learns no position in a run this short (run-settings.ts).
+  small: {
+    encoder: "keypoint",
+    imageSize: 32,
+    episodes: 200,
+    steps: 400,
+    batch: 16,
+    clipLength: 9,
+    lr: 2e-3,
+  },
 };
 const FIELDS = {
   imageSize: "image-size",
@@ -146,6 +155,7 @@ const FIELDS = {
 } as const;
 function fillSize(name: string): void {
   const s = SIZES[name];
+  $<HTMLSelectElement>("encoder").value = s.encoder;
   for (const [k, id] of Object.entries(FIELDS))
     $<HTMLInputElement>(id).value = String(s[k as keyof typeof s]);
 }
@@ -155,6 +165,7 @@ fillSize("demo");
 function runSettings(): RunSettings {
   return {
     regularizer: $<HTMLSelectElement>("regularizer").value as RunSettings["regularizer"],
+    encoder: $<HTMLSelectElement>("encoder").value as RunSettings["encoder"],
     fixedWall: $<HTMLSelectElement>("env").value === "two-rooms-fixed",
     imageSize: num("image-size"),
     episodes: num("episodes"),
@@ -166,6 +177,7 @@ function runSettings(): RunSettings {
 }
 function setRunSettings(s: RunSettings): void {
   $<HTMLSelectElement>("regularizer").value = s.regularizer;
+  $<HTMLSelectElement>("encoder").value = s.encoder;
   $<HTMLSelectElement>("env").value = s.fixedWall ? "two-rooms-fixed" : "two-rooms";
   for (const [k, id] of Object.entries(FIELDS))
     $<HTMLInputElement>(id).value = String(s[k as keyof typeof FIELDS]);
@@ -307,6 +319,8 @@ $("world").onclick = (ev: MouseEvent) => {
   $("plan-result").textContent = "";
   lastDrawn = undefined;
   delete document.body.dataset.planResult;
+  delete document.body.dataset.planDistance;
+  document.body.dataset.goal = goal.join(",");
   void quiet(
     job("planning", async () => {
       const r = await call<PlanReply>({ type: "plan", goal: goal!, plan: planSettings(), perturbation });
@@ -315,6 +329,7 @@ $("world").onclick = (ev: MouseEvent) => {
         ? `Reached the goal in ${r.steps} steps (${r.plans} plans, ${r.plansPerSecond.toFixed(1)} plans/s).`
         : `Failed: ${r.finalDistance.toFixed(1)} px from the goal after ${r.steps} steps (${r.plans} plans).`;
       el.className = r.success ? "ok" : "bad";
+      document.body.dataset.planDistance = String(r.finalDistance);
       document.body.dataset.planResult = r.success ? "success" : "failure";
     }),
   );

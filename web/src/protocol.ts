@@ -7,6 +7,8 @@ export type ExecutionProvider = "wasm" | "webgpu";
 /** What the Learn view asks for: a two-rooms world and the size of the run. */
 export interface RunSettings {
   regularizer: "vicreg" | "sigreg";
+  /** "conv": the CLI preset's encoder; "keypoint": spatial-softmax keypoints (run-settings.ts). */
+  encoder: "conv" | "keypoint";
   fixedWall: boolean;
   imageSize: number;
   episodes: number;

@@ -353,7 +353,7 @@ async function load(paramsBytes: ArrayBuffer, stateText: string): Promise<LoadRe
   emit("monitor", await monitorEvent(m, z, m.step));
   const s = settingsOf(ckpt.config);
   return {
-    message: `loaded ${ckpt.config.name ?? "a world model"} at step ${ckpt.step}: ${s.imageSize} px, ${s.fixedWall ? "fixed" : "random"} wall, ${ckpt.config.loss.regularizer}, ${ckpt.layout.total.toLocaleString("en")} parameters; probe R² ${m.probe!.r2.toFixed(2)}`,
+    message: `loaded ${ckpt.config.name ?? "a world model"} at step ${ckpt.step}: ${s.imageSize} px, ${s.fixedWall ? "fixed" : "random"} wall, ${ckpt.config.model.encoder.kind} encoder, ${ckpt.config.loss.regularizer}, ${ckpt.layout.total.toLocaleString("en")} parameters; probe R² ${m.probe!.r2.toFixed(2)}`,
     step: ckpt.step,
     name: ckpt.config.name ?? "",
     settings: s,
