@@ -12,6 +12,7 @@ import {
   p1Groups,
   P1_GD_DEFAULTS,
   type P1Settings,
+  type P4Settings,
   P2_DEFAULTS,
   type P2Settings,
 } from "../eval/index.ts";
@@ -61,28 +62,50 @@ const modelInfo = (model: ReturnType<typeof loadTrainedWorldModel>) => ({
   preset: model.preset.name,
 });
 
-/** P1 episodes with a trained model; returns report.json's object under `protocol`. */
-export async function planTwoRooms(modelDir: string | undefined, settings: PlanSettings, protocol: string) {
-  const model = loadModelFor(modelDir, "two-rooms");
-  // Episodes render at the model's input size (P1 scales distances and actions with it).
+/**
+ * The P1 settings a two-rooms model plans with: its preset's own planning settings when they
+ * are for the same planner, then `settings` over them, episodes rendered at the model's input
+ * size (P1 scales distances and actions with it); and the options to compile its world with.
+ */
+function resolvePlan<S extends PlanSettings>(model: ReturnType<typeof loadTrainedWorldModel>, settings: S) {
   const gd = settings.planner === "gd";
-  // The preset's own planning settings apply to its planner; flags override them.
   const { accumulate, ...presetPlan } = model.preset.plan ?? {};
   const samePlanner =
     (settings.planner ?? P1_DEFAULTS.planner) === (presetPlan.planner ?? P1_DEFAULTS.planner);
-  settings = {
+  const merged: S = {
     ...(samePlanner ? presetPlan : {}),
     ...(gd ? P1_GD_DEFAULTS : {}),
     ...settings,
     imageSize: settings.imageSize ?? model.preset.model.observation[1],
   };
   const compileOpts = {
-    population: settings.population ?? P1_DEFAULTS.population,
-    horizon: settings.horizon ?? P1_DEFAULTS.horizon,
+    population: merged.population ?? P1_DEFAULTS.population,
+    horizon: merged.horizon ?? P1_DEFAULTS.horizon,
     accumulate,
-    groups: p1Groups(settings),
+    groups: p1Groups(merged),
     backend: nodeBackend(),
   };
+  return { settings: merged, compileOpts };
+}
+
+/**
+ * A two-rooms model compiled for P4: it plans as `jepa plan` would (its preset's planner
+ * settings under `settings`), each cell's episodes in lockstep.
+ */
+export async function stressWorld(modelDir: string | undefined, settings: Partial<P4Settings>) {
+  const model = loadModelFor(modelDir, "two-rooms");
+  if (settings.planner === "gd") throw new UsageError("p4-stress plans with cem, icem or mppi, not gd");
+  const resolved = resolvePlan(model, settings);
+  const world = await compileLatentWorld(model.params, model.preset.model, resolved.compileOpts);
+  return { world, model, settings: resolved.settings };
+}
+
+/** P1 episodes with a trained model; returns report.json's object under `protocol`. */
+export async function planTwoRooms(modelDir: string | undefined, settings: PlanSettings, protocol: string) {
+  const model = loadModelFor(modelDir, "two-rooms");
+  const gd = settings.planner === "gd";
+  const { compileOpts, ...resolved } = resolvePlan(model, settings);
+  settings = resolved.settings;
   const episodes = settings.episodes ?? P1_DEFAULTS.episodes;
   const bar = progress(protocol, episodes, { unit: "episodes" });
   let wins = 0;

@@ -146,13 +146,58 @@ export function p1Planner(s: P1Settings, scale: number): BoundPlanner {
     cem(key, cost, { ...common, elites: s.elites, initMean: warm ?? 0, initStd: std });
 }
 
+/** Binds a planning cost to a start and a goal latent. */
+export type CostOf = (z0: Float32Array, goal: Float32Array) => CostFn;
+
+/**
+ * Runs episodes 0..count-1 with `run`. With a grouped cost (compileLatentWorld's `groups`),
+ * up to G episodes plan in lockstep and share each cost graph run; every episode keeps its
+ * own key, so its plans do not depend on the grouping. Results come back in episode order.
+ */
+export async function planEpisodes<T>(
+  world: LatentWorld,
+  s: P1Settings,
+  count: number,
+  run: (e: number, costOf: CostOf) => Promise<T>,
+  onEpisode?: (done: number, result: T) => void,
+): Promise<T[]> {
+  const grouped = s.planner === "gd" ? undefined : world.grouped;
+  if (grouped && (grouped.population !== s.population || grouped.horizon !== s.horizon)) {
+    throw new Error(
+      `p1: the world's grouped cost is compiled for population ${grouped.population} and horizon ${grouped.horizon}, the settings ask for ${s.population} and ${s.horizon}; compile the world with the settings' values`,
+    );
+  }
+  const wave = grouped?.groups ?? 1;
+  const results: T[] = new Array(count);
+  let done = 0;
+  for (let first = 0; first < count; first += wave) {
+    const size = Math.min(wave, count - first);
+    const batcher = grouped ? new CostBatcher(grouped) : undefined;
+    for (let slot = 0; slot < size; slot++) batcher?.join(slot);
+    await Promise.all(
+      Array.from({ length: size }, async (_, slot) => {
+        const e = first + slot;
+        try {
+          results[e] = await run(e, (z0, goal) =>
+            batcher ? batcher.costFor(slot, z0, goal) : world.costFor(z0, goal),
+          );
+        } finally {
+          batcher?.leave(slot);
+        }
+        onEpisode?.(++done, results[e]);
+      }),
+    );
+  }
+  return results;
+}
+
 /** One P1 episode: MPC with `planner` on the cost that `costOf` binds to a start and goal latent. */
 async function runEpisode(
   world: LatentWorld,
   s: P1Settings,
   planner: BoundPlanner,
   e: number,
-  costOf: (z0: Float32Array, goal: Float32Array) => CostFn,
+  costOf: CostOf,
 ): Promise<P1Episode> {
   const seed = s.seed * 100_000 + e;
   const ep = sampleEvalEpisode(seed, { size: s.imageSize, fixedWall: s.fixedWall ?? false });
@@ -200,36 +245,13 @@ export async function evaluateP1(
   const s = { ...P1_DEFAULTS, ...settings };
   const scale = s.imageSize / 65;
   const planner = p1Planner(s, scale);
-  // With a grouped cost, up to G episodes plan in lockstep and share each cost graph run;
-  // every episode keeps its own key, so its plans do not depend on the grouping.
-  const grouped = s.planner === "gd" ? undefined : world.grouped;
-  if (grouped && (grouped.population !== s.population || grouped.horizon !== s.horizon)) {
-    throw new Error(
-      `p1: the world's grouped cost is compiled for population ${grouped.population} and horizon ${grouped.horizon}, the settings ask for ${s.population} and ${s.horizon}; compile the world with the settings' values`,
-    );
-  }
-  const wave = grouped?.groups ?? 1;
-  const episodes: P1Episode[] = new Array(s.episodes);
-  let done = 0;
-  for (let first = 0; first < s.episodes; first += wave) {
-    const count = Math.min(wave, s.episodes - first);
-    const batcher = grouped ? new CostBatcher(grouped) : undefined;
-    for (let slot = 0; slot < count; slot++) batcher?.join(slot);
-    await Promise.all(
-      Array.from({ length: count }, async (_, slot) => {
-        const e = first + slot;
-        try {
-          episodes[e] = await runEpisode(world, s, planner, e, (z0, goal) =>
-            batcher ? batcher.costFor(slot, z0, goal) : world.costFor(z0, goal),
-          );
-        } finally {
-          batcher?.leave(slot);
-        }
-        done++;
-        onEpisode?.(done, episodes[e]);
-      }),
-    );
-  }
+  const episodes = await planEpisodes(
+    world,
+    s,
+    s.episodes,
+    (e, costOf) => runEpisode(world, s, planner, e, costOf),
+    onEpisode,
+  );
   const k = episodes.filter((e) => e.success).length;
   return {
     protocol: "p1-two-rooms",

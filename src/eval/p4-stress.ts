@@ -20,7 +20,7 @@ import {
 } from "../envs/index.ts";
 import { mpc } from "../planners/index.ts";
 import type { LatentWorld } from "./latent-planner.ts";
-import { P1_DEFAULTS, type P1Settings, p1Planner } from "./p1-two-rooms.ts";
+import { type CostOf, P1_DEFAULTS, type P1Settings, p1Planner, planEpisodes } from "./p1-two-rooms.ts";
 import {
   bootstrapMeanInterval,
   bootstrapRatioInterval,
@@ -120,6 +120,7 @@ export async function runStressEpisode(
   s: P4Settings,
   e: number,
   cell?: { kind: PerturbationKind; severity: number },
+  costOf: CostOf = (z0, goal) => world.costFor(z0, goal),
 ): Promise<EpisodeOutcome> {
   const seed = episodeSeed(s, e);
   const ep = sampleEvalEpisode(seed, { size: s.imageSize });
@@ -138,7 +139,7 @@ export async function runStressEpisode(
     actionDim: 2,
     executeSteps: s.executeSteps,
     budget: s.budget,
-    costFor: async () => world.costFor(await world.embed(observation), goalZ),
+    costFor: async () => costOf(await world.embed(observation), goalZ),
     step(actions) {
       for (let k = 0; k < actions.length / 2; k++) {
         observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
@@ -200,11 +201,18 @@ export async function evaluateP4(
   const total = s.episodes * (1 + s.perturbations.length * s.severities.length);
   let done = 0;
   const seeds = Array.from({ length: s.episodes }, (_, e) => episodeSeed(s, e));
-  const clean: boolean[] = [];
-  for (let e = 0; e < s.episodes; e++) {
-    clean.push((await runStressEpisode(world, s, e)).success);
-    onEpisode?.(++done, total, "clean");
-  }
+  // Each cell's episodes plan in lockstep when the world has a grouped cost (planEpisodes).
+  const runCell = async (cell?: { kind: PerturbationKind; severity: number }) =>
+    (
+      await planEpisodes(
+        world,
+        s,
+        s.episodes,
+        (e, costOf) => runStressEpisode(world, s, e, cell, costOf),
+        () => onEpisode?.(++done, total, cell ? cellName(cell.kind, cell.severity) : "clean"),
+      )
+    ).map((o) => o.success);
+  const clean = await runCell();
 
   // The sensitivity's unit: how far apart different clean frames sit in embedding space.
   const states = sensitivityStates(s);
@@ -216,11 +224,7 @@ export async function evaluateP4(
   const cells: P4Cell[] = [];
   for (const kind of s.perturbations) {
     for (const severity of s.severities) {
-      const outcomes: boolean[] = [];
-      for (let e = 0; e < s.episodes; e++) {
-        outcomes.push((await runStressEpisode(world, s, e, { kind, severity })).success);
-        onEpisode?.(++done, total, cellName(kind, severity));
-      }
+      const outcomes = await runCell({ kind, severity });
       const env = episodeEnv(s, { kind, severity });
       let shift = 0;
       for (let i = 0; i < states.length; i++) {
