@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { median, timed, type Workload } from "./timing.ts";
-import { cemPlan, cemPlanUnfused } from "./workloads/cem-plan.ts";
+import { cemPlan, cemPlanMatmulFloor, cemPlanUnfused } from "./workloads/cem-plan.ts";
 import { collectTwoRooms } from "./workloads/collect-two-rooms.ts";
 import { predictorBatch } from "./workloads/predictor-batch.ts";
 import { sigregStep } from "./workloads/sigreg-step.ts";
@@ -23,6 +23,7 @@ const WORKLOADS: Workload[] = [
   sigregStep(true),
   cemPlan,
   cemPlanUnfused,
+  cemPlanMatmulFloor,
 ];
 
 const { values } = parseArgs({
@@ -74,7 +75,7 @@ for (const w of selected) {
   const { run, release } = await w.setup();
   const ours: number[] = [];
   const theirs: number[] = [];
-  const referenceName = w.name.replace(/_recurrence$/, "");
+  const referenceName = w.referenceName ?? w.name.replace(/_recurrence$/, "");
   for (let r = 0; r < rounds; r++) {
     // Alternate the two in the same process tree, so drift on a shared machine hits both.
     if (haveTorch && w.reference !== false) {

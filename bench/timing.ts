@@ -41,6 +41,8 @@ export interface Workload {
   fixedReps?: number;
   /** false: there is no PyTorch counterpart in ../shared/reference/workloads.py. */
   reference?: boolean;
+  /** The PyTorch workload to time beside this one when its name differs (a floor or a variant). */
+  referenceName?: string;
   /** Work items per call, to report a rate (e.g. frames per second). */
   units?: { name: string; perRun: number };
   setup(): Promise<{ run: () => Promise<unknown>; release(): Promise<void> }>;

@@ -6,6 +6,7 @@
 // written z @ W1z + a @ W1a (the same product), so the shared start's z0 @ W1z is computed
 // once for the population.
 import {
+  compile,
   constant,
   hostTensor,
   keyFromSeed,
@@ -104,6 +105,7 @@ export const cemPlan: Workload = {
 /** cem_plan with the host CEM loop over the compiled rollout cost (one runtime call per iteration). */
 export const cemPlanUnfused: Workload = {
   name: "cem_plan_unfused",
+  referenceName: "cem_plan",
   async setup() {
     const rollout = await compileRolloutCost(referencePredictor(), {
       ...settings,
@@ -117,6 +119,48 @@ export const cemPlanUnfused: Workload = {
     return {
       run: async () => (await cem(key, cost, settings)).mean[0],
       release: () => rollout.release(),
+    };
+  },
+};
+
+/**
+ * The floor under cem_plan: only its matrix products (30 iterations x 5 steps of
+ * [300, 128] x [128, 512] and [300, 512] x [512, 128], 11.8 GFLOP), chained in one graph with
+ * nothing else. No CEM of this predictor in float32 can run faster on this machine, so
+ * PyTorch's cem_plan time over this one bounds the reachable ratio.
+ */
+export const cemPlanMatmulFloor: Workload = {
+  name: "cem_plan_matmul_floor",
+  // Timed beside PyTorch's whole cem_plan: the ratio column is the most any cem_plan could reach.
+  referenceName: "cem_plan",
+  async setup() {
+    const [k1, k2] = split(keyFromSeed(2), 2);
+    const w1 = hostTensor(
+      [D, HIDDEN],
+      Float32Array.from(normal(k1, D * HIDDEN), (v) => v * 0.05),
+    );
+    const w2 = hostTensor(
+      [HIDDEN, D],
+      Float32Array.from(normal(k2, HIDDEN * D), (v) => v * 0.05),
+    );
+    const products = settings.iterations * settings.horizon;
+    const graph = await compile(
+      (i) => {
+        const [a, b] = [constant(w1), constant(w2)];
+        let z = i.z;
+        for (let k = 0; k < products; k++) z = ops.add(z, ops.matmul(ops.matmul(z, a), b));
+        return z;
+      },
+      { z: { shape: [settings.population, D] } },
+      nodeBackend(),
+    );
+    const z = hostTensor(
+      [settings.population, D],
+      Float32Array.from(normal(keyFromSeed(3), settings.population * D)),
+    );
+    return {
+      run: async () => (await graph.run({ z })).output.data[0],
+      release: () => graph.release(),
     };
   },
 };
