@@ -6,6 +6,7 @@ import { nodeBackend } from "../engine/node.ts";
 import {
   evaluateMcJepaProbe,
   evaluateP3,
+  evaluateP3Sweep,
   evaluateP4,
   evaluateP5,
   evaluateP6,
@@ -17,6 +18,10 @@ import {
   type P3Settings,
   P4_QUICK,
   P5_QUICK,
+  P3_SWEEP_ALPHAS,
+  P3_SWEEP_BASELINES,
+  p3SweepTable,
+  renderP3SweepHtml,
 } from "../eval/index.ts";
 import { PRESETS, quickPreset } from "../train/index.ts";
 import { train } from "../train/node.ts";
@@ -31,10 +36,17 @@ interface EvalArgs {
   seeds?: number;
   steps?: number;
   model?: string;
+  /** p3-alpha-sweep: the whitening and InfoNCE rows' lambda. */
+  baselineLambda?: number;
 }
 
-/** A runner returns report.json's object (protocol, settings, seeds, metrics, ci95, ...). */
-type Runner = (args: EvalArgs) => Promise<{ protocol: string; metrics: Record<string, number> }>;
+/**
+ * A runner returns report.json's object (protocol, settings, seeds, metrics, ci95, ...); one
+ * with `html` also gets DIR/report.html, and one with `table` prints it (markdown) at the end.
+ */
+type Runner = (
+  args: EvalArgs,
+) => Promise<{ protocol: string; metrics: Record<string, number>; html?: string; table?: string }>;
 
 /** P3 reduced for 2 CPU cores: a 64 x3 encoder, batch 128, 3 000 steps, 2 000 held-out points. */
 const P3_QUICK: Partial<P3Settings> = { hidden: 64, depth: 3, batch: 128, steps: 3000, evalPoints: 2000 };
@@ -58,6 +70,46 @@ async function runP3(args: EvalArgs) {
   });
   bar.finish();
   return report;
+}
+
+/**
+ * P3's ablation (issue #5): the P3 run for generalised-normal latents of each alpha in
+ * {0.5, 1, 2, 4, 8}, then whitening and InfoNCE in place of SIGReg at alpha = 2; a markdown
+ * table on the console, report.html, and the peak (argmax of mean R^2) computed from the rows.
+ */
+async function runP3Sweep(args: EvalArgs) {
+  const settings: Partial<P3Settings> = args.quick ? { ...P3_QUICK } : {};
+  if (args.steps !== undefined) settings.steps = args.steps;
+  const seeds = Array.from({ length: args.seeds ?? 3 }, (_, i) => i);
+  const steps = settings.steps ?? 20_000;
+  const rows = P3_SWEEP_ALPHAS.length + P3_SWEEP_BASELINES.length;
+  const bar = progress("p3-alpha-sweep", steps * seeds.length * rows, { unit: "steps" });
+  let row = 0;
+  let label = "";
+  const report = await evaluateP3Sweep(settings, {
+    backend: nodeBackend(),
+    train,
+    seeds,
+    protocol: args.quick ? "p3-alpha-sweep-quick" : "p3-alpha-sweep",
+    baselineLambda: args.baselineLambda,
+    onRowStart: (index, _total, name) => {
+      row = index;
+      label = name;
+    },
+    onRow: (r) =>
+      console.error(
+        `[p3-alpha-sweep] ${r.label}: R^2 h->z ${r.metrics.r2_h_to_z.toFixed(3)} [${r.ci95.r2_h_to_z
+          .map((v) => v.toFixed(3))
+          .join(", ")}], orthogonality ${r.metrics.orthogonality_error.toFixed(3)}`,
+      ),
+    onLog: (seed, r) =>
+      bar.update(
+        (row * seeds.length + seeds.indexOf(seed)) * steps + r.step,
+        `${label} seed ${seed} loss ${r.loss.toFixed(4)}${r.warning ? ` | ${r.warning}` : ""}`,
+      ),
+  });
+  bar.finish();
+  return { ...report, html: renderP3SweepHtml(report), table: p3SweepTable(report) };
 }
 
 const P1_QUICK = { episodes: 10, horizon: 20, population: 64, iterations: 5, elites: 8 };
@@ -152,6 +204,7 @@ const PROTOCOLS: Record<string, Runner | undefined> = {
   "p1-two-rooms": runP1,
   "p2-push-t": runP2,
   "p3-identifiability": runP3,
+  "p3-alpha-sweep": runP3Sweep,
   "p4-stress": runP4,
   "p5-video": runP5,
   "p6-jepa-vs-generative": runP6,
@@ -159,16 +212,28 @@ const PROTOCOLS: Record<string, Runner | undefined> = {
 };
 
 const usage = `usage: jepa eval --protocol NAME --out DIR [--quick] [--seeds N] [--steps N] [--model DIR]
+                 [--baseline-lambda X]
 
 Runs an evaluation protocol of PROTOCOLS.md and writes DIR/report.json with top-level
 protocol, settings, seeds, metrics (name -> number) and ci95 (name -> [low, high]).
 Protocols: ${Object.keys(PROTOCOLS).join(", ")}
-(mc-jepa-sprites: MC-JEPA's flow error and shape probe against its baselines, issue #8).
+(mc-jepa-sprites: MC-JEPA's flow error and shape probe against its baselines, issue #8;
+p3-alpha-sweep: P3 for latent shapes alpha 0.5, 1, 2, 4, 8 and the whitening and InfoNCE
+baselines at alpha 2, with DIR/report.html and where the peak lies, issue #5).
   --quick     reduced settings for 2 CPU cores (the report's protocol name ends in -quick)
   --seeds N   number of seeds 0..N-1 (default 3; mc-jepa-sprites 1)
   --steps N   training steps per seed (overrides the protocol's or --quick's)
+  --baseline-lambda X  p3-alpha-sweep: lambda of the whitening and InfoNCE rows (default
+              SIGReg's 1e-3, where both collapse; 0.1 lets them train)
   --model DIR a trained world model ("jepa train" or "jepa demo" folder): two-rooms for
               p1-two-rooms and p4-stress, push-t ("jepa train --preset push-t") for p2-push-t`;
+
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (!(x > 0 && x <= 1)) throw new UsageError(`--${name} must be a number in (0, 1], got "${value}"`);
+  return x;
+}
 
 const positiveInteger = (name: string, value: string | undefined): number | undefined =>
   optionalInteger(name, value, 1);
@@ -185,6 +250,7 @@ export const command: Command = {
       seeds: { type: "string" },
       steps: { type: "string" },
       model: { type: "string" },
+      "baseline-lambda": { type: "string" },
     });
     const name = values.protocol as string | undefined;
     const out = values.out as string | undefined;
@@ -194,18 +260,24 @@ export const command: Command = {
     const runner = PROTOCOLS[name];
     if (!runner) throw new UsageError(`protocol "${name}" is not implemented in jepa eval yet`);
     if (!out) throw new UsageError(`missing --out DIR; see "jepa help eval"`);
-    const report = await runner({
+    const { html, table, ...report } = await runner({
       quick: Boolean(values.quick),
       seeds: positiveInteger("seeds", values.seeds as string | undefined),
       steps: positiveInteger("steps", values.steps as string | undefined),
       model: values.model as string | undefined,
+      baselineLambda: positiveNumber("baseline-lambda", values["baseline-lambda"] as string | undefined),
     });
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
-    const summary = Object.entries(report.metrics)
-      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
-      .join(", ");
-    console.log(`${report.protocol}: ${summary}\nwrote ${join(out, "report.json")}`);
+    if (html !== undefined) writeFileSync(join(out, "report.html"), html);
+    const written = [join(out, "report.json"), ...(html !== undefined ? [join(out, "report.html")] : [])];
+    if (table !== undefined) console.log(`${report.protocol}\n\n${table}\n\nwrote ${written.join(", ")}`);
+    else {
+      const summary = Object.entries(report.metrics)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join(", ");
+      console.log(`${report.protocol}: ${summary}\nwrote ${written.join(", ")}`);
+    }
     return 0;
   },
 };
