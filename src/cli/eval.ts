@@ -1,8 +1,8 @@
 // `jepa eval`: runs one protocol of PROTOCOLS.md and writes report.json. Protocols are entries
 // of PROTOCOLS below; one without a runner yet is listed and refused with a one-line error.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { nodeBackend } from "../engine/node.ts";
+import { nodeBackend, writeFileAtomic } from "../engine/node.ts";
 import {
   evaluateMcJepaProbe,
   evaluateP3,
@@ -15,8 +15,10 @@ import {
   type McJepaProbeSettings,
   type P1Settings,
   P2_QUICK,
+  type P2Settings,
   type P3Settings,
   P4_QUICK,
+  type P4Settings,
   P5_QUICK,
   P3_SWEEP_ALPHAS,
   P3_SWEEP_BASELINES,
@@ -27,7 +29,7 @@ import { PRESETS, quickPreset } from "../train/index.ts";
 import { train } from "../train/node.ts";
 import { optionalInteger, parseOptions } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
-import { plannedWorld, planPushT, planTwoRooms } from "./planning.ts";
+import { planPushT, planTwoRooms, stressWorld } from "./planning.ts";
 import { progress } from "./progress.ts";
 
 /** What every protocol runner gets from the command line. */
@@ -35,6 +37,8 @@ interface EvalArgs {
   quick: boolean;
   seeds?: number;
   steps?: number;
+  /** p1-two-rooms, p2-push-t: episodes; p4-stress: episodes per cell. */
+  episodes?: number;
   model?: string;
   /** p3-alpha-sweep: the whitening and InfoNCE rows' lambda. */
   baselineLambda?: number;
@@ -116,20 +120,21 @@ const P1_QUICK = { episodes: 10, horizon: 20, population: 64, iterations: 5, eli
 
 async function runP1(args: EvalArgs) {
   const settings: Partial<P1Settings> = args.quick ? { ...P1_QUICK } : {};
+  if (args.episodes !== undefined) settings.episodes = args.episodes;
   return planTwoRooms(args.model, settings, args.quick ? "p1-two-rooms-quick" : "p1-two-rooms");
 }
 
 async function runP2(args: EvalArgs) {
-  const settings = args.quick ? { ...P2_QUICK } : {};
+  const settings: Partial<P2Settings> = args.quick ? { ...P2_QUICK } : {};
+  if (args.episodes !== undefined) settings.episodes = args.episodes;
   return planPushT(args.model, settings, args.quick ? "p2-push-t-quick" : "p2-push-t");
 }
 
 async function runP4(args: EvalArgs) {
-  const settings = args.quick ? { ...P4_QUICK } : {};
-  const { world, model } = await plannedWorld(args.model, {
-    population: settings.population ?? 200,
-    horizon: settings.horizon ?? 40,
-  });
+  const requested: Partial<P4Settings> = args.quick ? { ...P4_QUICK } : {};
+  if (args.episodes !== undefined) requested.episodes = args.episodes;
+  // The model plans as "jepa plan" would (its preset's planner settings), cells in lockstep.
+  const { world, model, settings } = await stressWorld(args.model, requested);
   let bar: ReturnType<typeof progress> | undefined;
   const report = await evaluateP4(world, settings, {
     protocol: args.quick ? "p4-stress-quick" : "p4-stress",
@@ -223,6 +228,7 @@ baselines at alpha 2, with DIR/report.html and where the peak lies, issue #5).
   --quick     reduced settings for 2 CPU cores (the report's protocol name ends in -quick)
   --seeds N   number of seeds 0..N-1 (default 3; mc-jepa-sprites 1)
   --steps N   training steps per seed (overrides the protocol's or --quick's)
+  --episodes N  p1-two-rooms, p2-push-t: episodes; p4-stress: episodes per cell
   --baseline-lambda X  p3-alpha-sweep: lambda of the whitening and InfoNCE rows (default
               SIGReg's 1e-3, where both collapse; 0.1 lets them train)
   --model DIR a trained world model ("jepa train" or "jepa demo" folder): two-rooms for
@@ -249,6 +255,7 @@ export const command: Command = {
       quick: { type: "boolean" },
       seeds: { type: "string" },
       steps: { type: "string" },
+      episodes: { type: "string" },
       model: { type: "string" },
       "baseline-lambda": { type: "string" },
     });
@@ -264,12 +271,13 @@ export const command: Command = {
       quick: Boolean(values.quick),
       seeds: positiveInteger("seeds", values.seeds as string | undefined),
       steps: positiveInteger("steps", values.steps as string | undefined),
+      episodes: positiveInteger("episodes", values.episodes as string | undefined),
       model: values.model as string | undefined,
       baselineLambda: positiveNumber("baseline-lambda", values["baseline-lambda"] as string | undefined),
     });
     mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
-    if (html !== undefined) writeFileSync(join(out, "report.html"), html);
+    writeFileAtomic(join(out, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    if (html !== undefined) writeFileAtomic(join(out, "report.html"), html);
     const written = [join(out, "report.json"), ...(html !== undefined ? [join(out, "report.html")] : [])];
     if (table !== undefined) console.log(`${report.protocol}\n\n${table}\n\nwrote ${written.join(", ")}`);
     else {

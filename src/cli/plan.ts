@@ -18,7 +18,8 @@ trained on the same env) and writes DIR/report.json.
   --env NAME       two-rooms (default): P1 episodes (start and goal in different rooms,
                    200-step budget); push-t: P2 episodes (goal pose 25 data-policy steps
                    ahead, 50-step budget, CEM 300 x 30 over 5 pusher moves)
-  --planner NAME   ${PLANNERS.join(", ")} (default cem); gd: Adam on the actions through the
+  --planner NAME   ${PLANNERS.join(", ")} (default: the planner of the model's preset, with
+                   its settings; cem without one); gd: Adam on the actions through the
                    compiled rollout's gradient (16 restarts, 30 steps per plan); push-t
                    plans with cem only
   --episodes N     default 10
@@ -34,38 +35,38 @@ export const command: Command = {
       env: { type: "string", default: "two-rooms" },
       out: { type: "string" },
       episodes: { type: "string" },
-      planner: { type: "string", default: "cem" },
+      planner: { type: "string" },
       seed: { type: "string" },
     });
     const env = v.env as string;
     if (!(ENVS as readonly string[]).includes(env))
       throw new UsageError(`--env ${env}: choose one of ${ENVS.join(", ")}`);
-    const planner = v.planner as string;
-    if (!(PLANNERS as readonly string[]).includes(planner))
+    // Unset: the model's preset planner (two-rooms), CEM (push-t).
+    const planner = v.planner as string | undefined;
+    if (planner !== undefined && !(PLANNERS as readonly string[]).includes(planner))
       throw new UsageError(`--planner ${planner}: choose one of ${PLANNERS.join(", ")}`);
-    if (env === "push-t" && planner !== "cem")
+    if (env === "push-t" && planner !== undefined && planner !== "cem")
       throw new UsageError(
         `--planner ${planner}: push-t plans with cem only (P2's CEM in src/eval/p2-push-t.ts evaluateP2); use --planner cem`,
       );
     if (!v.out) throw new UsageError(`missing --out DIR; see "jepa help plan"`);
     const episodes = optionalInteger("episodes", v.episodes, 1) ?? 10;
     const seed = optionalInteger("seed", v.seed, 0) ?? 0;
-    const protocol = `plan-${env}-${planner}`;
     const model = v.model as string | undefined;
     let report: { settings: object; metrics: { success: number }; ci95: { success: [number, number] } };
     let errors: string;
     if (env === "push-t") {
-      const r = await planPushT(model, { episodes, seed }, protocol);
+      const r = await planPushT(model, { episodes, seed }, "plan-push-t-cem");
       errors = `mean final block error ${r.metrics.mean_position_error.toFixed(1)} units, ${((180 / Math.PI) * r.metrics.mean_angle_error).toFixed(1)} deg`;
       // P2 plans with CEM; the report names it as the two-rooms one does.
       report = { ...r, settings: { planner: "cem", ...r.settings } };
     } else {
       const settings: PlanSettings = {
-        planner: planner as P1Settings["planner"] | "gd",
+        ...(planner === undefined ? {} : { planner: planner as P1Settings["planner"] | "gd" }),
         episodes,
         seed,
       };
-      const r = await planTwoRooms(model, settings, protocol);
+      const r = await planTwoRooms(model, settings, (used) => `plan-two-rooms-${used}`);
       errors = `mean final distance ${r.metrics.mean_final_distance.toFixed(1)} px`;
       report = r;
     }

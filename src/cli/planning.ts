@@ -40,19 +40,6 @@ export function loadModelFor(modelDir: string | undefined, env: string) {
   return model;
 }
 
-/** A trained two-rooms world model from a run folder, compiled for planning. */
-export async function plannedWorld(
-  modelDir: string | undefined,
-  settings: { population: number; horizon: number },
-) {
-  const model = loadModelFor(modelDir, "two-rooms");
-  const world = await compileLatentWorld(model.params, model.preset.model, {
-    ...settings,
-    backend: nodeBackend(),
-  });
-  return { world, model };
-}
-
 /** Settings of `jepa plan` (planner "gd" takes its population and iterations from P1_GD_DEFAULTS). */
 export type PlanSettings = Partial<P1Settings>;
 
@@ -70,12 +57,14 @@ const modelInfo = (model: ReturnType<typeof loadTrainedWorldModel>) => ({
 function resolvePlan<S extends PlanSettings>(model: ReturnType<typeof loadTrainedWorldModel>, settings: S) {
   const gd = settings.planner === "gd";
   const { accumulate, ...presetPlan } = model.preset.plan ?? {};
+  // No planner asked for: the preset's.
   const samePlanner =
-    (settings.planner ?? P1_DEFAULTS.planner) === (presetPlan.planner ?? P1_DEFAULTS.planner);
+    settings.planner === undefined || settings.planner === (presetPlan.planner ?? P1_DEFAULTS.planner);
+  const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as S;
   const merged: S = {
     ...(samePlanner ? presetPlan : {}),
     ...(gd ? P1_GD_DEFAULTS : {}),
-    ...settings,
+    ...given,
     imageSize: settings.imageSize ?? model.preset.model.observation[1],
   };
   const compileOpts = {
@@ -101,11 +90,17 @@ export async function stressWorld(modelDir: string | undefined, settings: Partia
 }
 
 /** P1 episodes with a trained model; returns report.json's object under `protocol`. */
-export async function planTwoRooms(modelDir: string | undefined, settings: PlanSettings, protocol: string) {
+export async function planTwoRooms(
+  modelDir: string | undefined,
+  settings: PlanSettings,
+  protocolName: string | ((planner: string) => string),
+) {
   const model = loadModelFor(modelDir, "two-rooms");
   const gd = settings.planner === "gd";
   const { compileOpts, ...resolved } = resolvePlan(model, settings);
   settings = resolved.settings;
+  const protocol =
+    typeof protocolName === "string" ? protocolName : protocolName(settings.planner ?? P1_DEFAULTS.planner);
   const episodes = settings.episodes ?? P1_DEFAULTS.episodes;
   const bar = progress(protocol, episodes, { unit: "episodes" });
   let wins = 0;
