@@ -47,19 +47,22 @@ export {
   constantThenCosine,
   embedP3,
   evaluateP3,
-  evaluateP3Sweep,
   identifiabilityMetrics,
   P3_DEFAULTS,
-  P3_METRIC_BETTER,
-  P3_SWEEP_ALPHAS,
-  P3_SWEEP_BASELINES,
   type P3Metrics,
   type P3Options,
-  type P3Peak,
   type P3Regulariser,
   type P3Report,
   type P3SeedResult,
   type P3Settings,
+  tInterval,
+} from "./p3-identifiability.ts";
+export {
+  evaluateP3Sweep,
+  P3_METRIC_BETTER,
+  P3_SWEEP_ALPHAS,
+  P3_SWEEP_BASELINES,
+  type P3Peak,
   type P3SweepOptions,
   type P3SweepReport,
   type P3SweepRow,
@@ -67,8 +70,7 @@ export {
   p3SweepPeak,
   p3SweepTable,
   renderP3SweepHtml,
-  tInterval,
-} from "./p3-identifiability.ts";
+} from "./p3-sweep.ts";
 export { linearProbe, type ProbeResult } from "./linear-probe.ts";
 export {
   contentFeatures,
