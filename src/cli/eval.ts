@@ -163,10 +163,13 @@ async function runP5(args: EvalArgs) {
 }
 
 async function runP6(args: EvalArgs) {
-  const preset = args.quick ? quickPreset(PRESETS["two-rooms-vicreg"]) : PRESETS["two-rooms-vicreg"];
-  const settings = args.quick
-    ? { p1: { episodes: 4, horizon: 10, population: 32, iterations: 3, elites: 4 } }
+  const base = args.quick ? quickPreset(PRESETS["two-rooms-vicreg"]) : PRESETS["two-rooms-vicreg"];
+  const preset = args.steps === undefined ? base : { ...base, train: { ...base.train, steps: args.steps } };
+  const p1: Partial<P1Settings> = args.quick
+    ? { episodes: 4, horizon: 10, population: 32, iterations: 3, elites: 4 }
     : {};
+  if (args.episodes !== undefined) p1.episodes = args.episodes;
+  const settings = { p1 };
   return evaluateP6(preset, settings, {
     backend: nodeBackend(),
     train,
@@ -227,8 +230,9 @@ p3-alpha-sweep: P3 for latent shapes alpha 0.5, 1, 2, 4, 8 and the whitening and
 baselines at alpha 2, with DIR/report.html and where the peak lies, issue #5).
   --quick     reduced settings for 2 CPU cores (the report's protocol name ends in -quick)
   --seeds N   number of seeds 0..N-1 (default 3; mc-jepa-sprites 1)
-  --steps N   training steps per seed (overrides the protocol's or --quick's)
-  --episodes N  p1-two-rooms, p2-push-t: episodes; p4-stress: episodes per cell
+  --steps N   training steps per seed (overrides the protocol's or --quick's); p6: per model
+  --episodes N  p1-two-rooms, p2-push-t: episodes; p4-stress: episodes per cell;
+              p6-jepa-vs-generative: P1 episodes per trained model
   --baseline-lambda X  p3-alpha-sweep: lambda of the whitening and InfoNCE rows (default
               SIGReg's 1e-3, where both collapse; 0.1 lets them train)
   --model DIR a trained world model ("jepa train" or "jepa demo" folder): two-rooms for

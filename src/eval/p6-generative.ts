@@ -38,7 +38,7 @@ import {
   type WorldModelParams,
 } from "../world/index.ts";
 import { compileLatentWorld } from "./latent-planner.ts";
-import { evaluateP1, type P1Settings } from "./p1-two-rooms.ts";
+import { evaluateP1, P1_DEFAULTS, type P1Settings, p1Groups } from "./p1-two-rooms.ts";
 import { classificationProbe, lowShotIndices, regressionProbe, takeRows } from "./probes.ts";
 import { wilsonInterval } from "./stats.ts";
 
@@ -309,9 +309,13 @@ export async function evaluateP6(
   const half = Math.floor(s.probeEpisodes / 2) * perEpisode;
   const fitRows = Array.from({ length: half }, (_, i) => i);
   const testRows = Array.from({ length: n - half }, (_, i) => half + i);
-  const p1 = { ...s.p1, seed: s.seed };
-  const population = p1.population ?? 200;
-  const horizon = p1.horizon ?? 40;
+  // Both models plan as the preset's own model does (its planner settings under s.p1), the
+  // episodes in lockstep.
+  const { accumulate, ...presetPlan } = preset.plan ?? {};
+  const p1: Partial<P1Settings> = { ...presetPlan, ...s.p1, seed: s.seed };
+  const population = p1.population ?? P1_DEFAULTS.population;
+  const horizon = p1.horizon ?? P1_DEFAULTS.horizon;
+  const groups = p1Groups(p1);
 
   const runs: P6Run[] = [];
   for (const fraction of s.fractions) {
@@ -320,7 +324,13 @@ export async function evaluateP6(
     for (const which of MODELS) {
       onProgress?.(`${which} on ${episodes} episodes`);
       const trained = await trainModel(which, preset, subset, s, opts);
-      const world = await compileLatentWorld(trained.params, preset.model, { population, horizon, backend });
+      const world = await compileLatentWorld(trained.params, preset.model, {
+        population,
+        horizon,
+        accumulate,
+        groups,
+        backend,
+      });
       const p1Report = await evaluateP1(world, p1);
       await world.release();
       const z = await embedFrames(trained.params, preset.model, frames, n, backend);
