@@ -6,7 +6,7 @@
 //      lockstep, sharing graph runs, when the world has a grouped cost: see p1Groups);
 //   4. success when the final distance to the goal is under 4.5 px (at 65 px, scaled).
 import { foldIn, keyFromSeed } from "../engine/index.ts";
-import { P1_BUDGET, sampleEvalEpisode, TwoRooms, twoRoomsSuccess } from "../envs/index.ts";
+import { type Env, P1_BUDGET, sampleEvalEpisode, TwoRooms, twoRoomsSuccess } from "../envs/index.ts";
 import { type BoundPlanner, type CostFn, CostBatcher, cem, icem, mpc, mppi } from "../planners/index.ts";
 import { gradientBoundPlanner } from "./gd-planner.ts";
 import type { LatentWorld } from "./latent-planner.ts";
@@ -191,20 +191,39 @@ export async function planEpisodes<T>(
   return results;
 }
 
-/** One P1 episode: MPC with `planner` on the cost that `costOf` binds to a start and goal latent. */
-async function runEpisode(
+/**
+ * What the planner sees of an episode: a wrapper of its env (P4 perturbs every observation;
+ * the physics stays the env's), with the goal image rendered through it when `goal` is set.
+ */
+export interface EpisodeView {
+  wrap(env: TwoRooms): Env;
+  goal: boolean;
+}
+
+/**
+ * One P1 episode: MPC with `planner` on the cost that `costOf` binds to a start and goal
+ * latent; through `view` when given (P4), else on the env's own observations.
+ */
+export async function runP1Episode(
   world: LatentWorld,
   s: P1Settings,
   planner: BoundPlanner,
   e: number,
   costOf: CostOf,
+  view?: EpisodeView,
 ): Promise<P1Episode> {
   const seed = s.seed * 100_000 + e;
   const ep = sampleEvalEpisode(seed, { size: s.imageSize, fixedWall: s.fixedWall ?? false });
-  const env = new TwoRooms({ size: s.imageSize, fixedWall: s.fixedWall ?? false });
+  const base = new TwoRooms({ size: s.imageSize, fixedWall: s.fixedWall ?? false });
+  const env: Env = view ? view.wrap(base) : base;
   env.reset({ seed });
+  let goalObservation = ep.goalObservation;
+  if (view?.goal) {
+    env.setState(ep.goal);
+    goalObservation = env.render();
+  }
   env.setState(ep.start);
-  const goalZ = await world.embed(ep.goalObservation);
+  const goalZ = await world.embed(goalObservation);
   let observation = env.render();
   const path: number[][] = [];
   const result = await mpc(foldIn(keyFromSeed(s.seed), e), planner, {
@@ -249,7 +268,7 @@ export async function evaluateP1(
     world,
     s,
     s.episodes,
-    (e, costOf) => runEpisode(world, s, planner, e, costOf),
+    (e, costOf) => runP1Episode(world, s, planner, e, costOf),
     onEpisode,
   );
   const k = episodes.filter((e) => e.success).length;

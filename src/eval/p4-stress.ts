@@ -1,14 +1,3 @@
-// Protocol P4 (PROTOCOLS.md): a paired visual-perturbation stress test of a planning world model.
-//   1. fix P1's episode list (start, goal, seed) and run every episode clean, as P1 does;
-//   2. for every perturbation and severity, run the same episodes again with the perturbation
-//      applied to every observation the model sees (goal image included; physics untouched);
-//   3. per cell: success clean / perturbed, the paired difference with a seeded bootstrap
-//      interval and McNemar's exact test, and the representation sensitivity
-//      mean ||E(x) - E(T(x))|| / median ||E(x) - E(x')|| over held-out frames;
-//   4. summary: mean corruption failure (1 - perturbed success, averaged over cells) and, given
-//      a reference model's report on the same episodes (P6's pixel baseline), its ratio
-//      (ImageNet-C's mCE idea), with bootstrap intervals over episodes.
-import { foldIn, keyFromSeed } from "../engine/index.ts";
 import {
   type Env,
   PERTURBATIONS,
@@ -16,11 +5,16 @@ import {
   perturb,
   sampleEvalEpisode,
   TwoRooms,
-  twoRoomsSuccess,
 } from "../envs/index.ts";
-import { mpc } from "../planners/index.ts";
 import type { LatentWorld } from "./latent-planner.ts";
-import { type CostOf, P1_DEFAULTS, type P1Settings, p1Planner, planEpisodes } from "./p1-two-rooms.ts";
+import {
+  type CostOf,
+  P1_DEFAULTS,
+  type P1Settings,
+  p1Planner,
+  planEpisodes,
+  runP1Episode,
+} from "./p1-two-rooms.ts";
 import {
   bootstrapMeanInterval,
   bootstrapRatioInterval,
@@ -114,7 +108,7 @@ function episodeEnv(s: P4Settings, cell?: { kind: PerturbationKind; severity: nu
   return cell ? perturb(base, { kind: cell.kind, severity: cell.severity, seed: s.seed }) : base;
 }
 
-/** One P1 episode through `env` (clean or perturbed): the planner sees only env observations. */
+/** One P1 episode, clean or through a perturbation of every observation (the goal image too when perturbGoal). */
 export async function runStressEpisode(
   world: LatentWorld,
   s: P4Settings,
@@ -122,38 +116,12 @@ export async function runStressEpisode(
   cell?: { kind: PerturbationKind; severity: number },
   costOf: CostOf = (z0, goal) => world.costFor(z0, goal),
 ): Promise<EpisodeOutcome> {
-  const seed = episodeSeed(s, e);
-  const ep = sampleEvalEpisode(seed, { size: s.imageSize });
-  const env = episodeEnv(s, cell);
-  const scale = s.imageSize / 65;
-  env.reset({ seed });
-  let goalObservation = ep.goalObservation;
-  if (cell && s.perturbGoal) {
-    env.setState(ep.goal);
-    goalObservation = env.render();
-  }
-  env.setState(ep.start);
-  const goalZ = await world.embed(goalObservation);
-  let observation = env.render();
-  const result = await mpc(foldIn(keyFromSeed(s.seed), e), p1Planner(s, scale), {
-    actionDim: 2,
-    executeSteps: s.executeSteps,
-    budget: s.budget,
-    costFor: async () => costOf(await world.embed(observation), goalZ),
-    step(actions) {
-      for (let k = 0; k < actions.length / 2; k++) {
-        observation = env.step([actions[2 * k], actions[2 * k + 1]]).observation;
-        if (twoRoomsSuccess(env.getState(), ep.goal, s.imageSize)) return { done: true, taken: k + 1 };
-      }
-      return false;
-    },
-  });
-  const final = env.getState();
-  return {
-    success: twoRoomsSuccess(final, ep.goal, s.imageSize),
-    finalDistance: Math.hypot(final[0] - ep.goal[0], final[1] - ep.goal[1]),
-    steps: result.steps,
+  const view = cell && {
+    wrap: (env: Env) => perturb(env, { kind: cell.kind, severity: cell.severity, seed: s.seed }),
+    goal: s.perturbGoal,
   };
+  const ep = await runP1Episode(world, s, p1Planner(s, s.imageSize / 65), e, costOf, view);
+  return { success: ep.success, finalDistance: ep.finalDistance, steps: ep.steps };
 }
 
 const distance = (a: Float32Array, b: Float32Array) => {
