@@ -19,16 +19,10 @@ import {
   type P2World,
   sampleP2Episode,
 } from "../src/eval/index.ts";
-import { initWorldModel, type WorldModelConfig } from "../src/world/index.ts";
-import { saveUntrainedRun } from "./plan-helpers.ts";
+import { initWorldModel } from "../src/world/index.ts";
+import { saveUntrainedRun, TINY_PUSH_T_MODEL } from "./plan-helpers.ts";
 
-const MODEL: WorldModelConfig = {
-  observation: [3, 16, 16],
-  actionDim: 2,
-  embedDim: 8,
-  encoder: { kind: "conv", channels: [4, 8] },
-  predictor: { kind: "mlp", hidden: 16, layers: 2 },
-};
+const MODEL = TINY_PUSH_T_MODEL;
 const TINY = { imageSize: 16, episodes: 2, budget: 10, population: 8, iterations: 2, elites: 2 };
 
 test("P2 episodes: seeded, the goal 25 data-policy steps after the start", () => {

@@ -8,16 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { command as planCommand } from "../src/cli/plan.ts";
-import type { WorldModelConfig } from "../src/world/index.ts";
-import { saveUntrainedRun } from "./plan-helpers.ts";
+import { saveUntrainedRun, TINY_PUSH_T_MODEL } from "./plan-helpers.ts";
 
-const MODEL: WorldModelConfig = {
-  observation: [3, 16, 16],
-  actionDim: 2,
-  embedDim: 8,
-  encoder: { kind: "conv", channels: [4, 8] },
-  predictor: { kind: "mlp", hidden: 16, layers: 2 },
-};
+const MODEL = TINY_PUSH_T_MODEL;
 
 /** Runs `jepa plan` with console.log captured; returns its exit code and printed lines. */
 async function plan(argv: string[]) {

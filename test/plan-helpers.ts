@@ -5,6 +5,15 @@ import { type HostTensor, keyFromSeed, layoutOf, packTree, type Tree } from "../
 import { saveCheckpoint } from "../src/train/node.ts";
 import { initWorldModel, type WorldModelConfig } from "../src/world/index.ts";
 
+/** A tiny push-t world model (16 px frames) for planning tests. */
+export const TINY_PUSH_T_MODEL: WorldModelConfig = {
+  observation: [3, 16, 16],
+  actionDim: 2,
+  embedDim: 8,
+  encoder: { kind: "conv", channels: [4, 8] },
+  predictor: { kind: "mlp", hidden: 16, layers: 2 },
+};
+
 /** Writes `dir/name/checkpoints/step-000000002` for a fresh model on `env` (16 px frames); returns `dir/name`. */
 export function saveUntrainedRun(dir: string, name: string, env: string, model: WorldModelConfig): string {
   const params = initWorldModel(keyFromSeed(0), model) as unknown as Tree<HostTensor>;
