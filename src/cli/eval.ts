@@ -18,6 +18,7 @@ import {
   type P2Settings,
   type P3Settings,
   P4_QUICK,
+  type P4Report,
   type P4Settings,
   P5_QUICK,
   P3_SWEEP_ALPHAS,
@@ -29,7 +30,7 @@ import { PRESETS, quickPreset } from "../train/index.ts";
 import { train } from "../train/node.ts";
 import { optionalInteger, parseOptions } from "./args.ts";
 import { type Command, UsageError } from "./command.ts";
-import { planPushT, planTwoRooms, stressWorld } from "./planning.ts";
+import { generativeReferenceWorld, planPushT, planTwoRooms, stressWorld } from "./planning.ts";
 import { progress } from "./progress.ts";
 
 /** What every protocol runner gets from the command line. */
@@ -42,6 +43,8 @@ interface EvalArgs {
   model?: string;
   /** p3-alpha-sweep: the whitening and InfoNCE rows' lambda. */
   baselineLambda?: number;
+  /** p4-stress: the reference model to normalise by ("generative": P6's pixel baseline). */
+  reference?: "generative";
 }
 
 /**
@@ -133,19 +136,46 @@ async function runP2(args: EvalArgs) {
 async function runP4(args: EvalArgs) {
   const requested: Partial<P4Settings> = args.quick ? { ...P4_QUICK } : {};
   if (args.episodes !== undefined) requested.episodes = args.episodes;
+  const protocol = args.quick ? "p4-stress-quick" : "p4-stress";
   // The model plans as "jepa plan" would (its preset's planner settings), cells in lockstep.
-  const { world, model, settings } = await stressWorld(args.model, requested);
-  let bar: ReturnType<typeof progress> | undefined;
-  const report = await evaluateP4(world, settings, {
-    protocol: args.quick ? "p4-stress-quick" : "p4-stress",
-    onEpisode: (done, total, label) => {
-      bar ??= progress("p4-stress", total, { unit: "episodes" });
-      bar.update(done, label);
-    },
-  });
-  bar?.finish();
+  const { world, model, settings, compileOpts } = await stressWorld(args.model, requested);
+  const stress = async (w: typeof world, label: string, reference?: P4Report) => {
+    let bar: ReturnType<typeof progress> | undefined;
+    const report = await evaluateP4(w, settings, {
+      protocol,
+      reference,
+      onEpisode: (done, total, cell) => {
+        bar ??= progress(label, total, { unit: "episodes" });
+        bar.update(done, cell);
+      },
+    });
+    bar?.finish();
+    return report;
+  };
+  // The reference first (its report is what the model's failures are divided by): the
+  // pixel-reconstruction baseline of P6, trained on the same data, planning the same episodes.
+  let reference: { report: P4Report; info: object } | undefined;
+  if (args.reference === "generative") {
+    const ref = await generativeReferenceWorld(model, compileOpts, args.steps);
+    const report = await stress(ref.world, "p4-stress reference");
+    await ref.world.release();
+    reference = { report, info: ref.info };
+  }
+  const report = await stress(world, "p4-stress", reference?.report);
   await world.release();
-  return { ...report, model: { checkpoint: model.checkpoint, step: model.step, preset: model.preset.name } };
+  return {
+    ...report,
+    model: { checkpoint: model.checkpoint, step: model.step, preset: model.preset.name },
+    ...(reference && {
+      reference: {
+        ...reference.info,
+        metrics: reference.report.metrics,
+        ci95: reference.report.ci95,
+        clean: reference.report.clean,
+        cells: reference.report.cells,
+      },
+    }),
+  };
 }
 
 async function runP5(args: EvalArgs) {
@@ -220,7 +250,7 @@ const PROTOCOLS: Record<string, Runner | undefined> = {
 };
 
 const usage = `usage: jepa eval --protocol NAME --out DIR [--quick] [--seeds N] [--steps N] [--model DIR]
-                 [--baseline-lambda X]
+                 [--baseline-lambda X] [--reference generative]
 
 Runs an evaluation protocol of PROTOCOLS.md and writes DIR/report.json with top-level
 protocol, settings, seeds, metrics (name -> number) and ci95 (name -> [low, high]).
@@ -230,11 +260,15 @@ p3-alpha-sweep: P3 for latent shapes alpha 0.5, 1, 2, 4, 8 and the whitening and
 baselines at alpha 2, with DIR/report.html and where the peak lies, issue #5).
   --quick     reduced settings for 2 CPU cores (the report's protocol name ends in -quick)
   --seeds N   number of seeds 0..N-1 (default 3; mc-jepa-sprites 1)
-  --steps N   training steps per seed (overrides the protocol's or --quick's); p6: per model
+  --steps N   training steps per seed (overrides the protocol's or --quick's); p6: per model;
+              p4-stress: the reference model's (default the model's preset's)
   --episodes N  p1-two-rooms, p2-push-t: episodes; p4-stress: episodes per cell;
               p6-jepa-vs-generative: P1 episodes per trained model
   --baseline-lambda X  p3-alpha-sweep: lambda of the whitening and InfoNCE rows (default
               SIGReg's 1e-3, where both collapse; 0.1 lets them train)
+  --reference generative  p4-stress: also train P6's pixel-reconstruction baseline on the
+              model's data, stress it on the same episodes, and report the model's failures
+              relative to it (relative_mean_corruption_failure, mce; ImageNet-C's mCE)
   --model DIR a trained world model ("jepa train" or "jepa demo" folder): two-rooms for
               p1-two-rooms and p4-stress, push-t ("jepa train --preset push-t") for p2-push-t`;
 
@@ -262,6 +296,7 @@ export const command: Command = {
       episodes: { type: "string" },
       model: { type: "string" },
       "baseline-lambda": { type: "string" },
+      reference: { type: "string" },
     });
     const name = values.protocol as string | undefined;
     const out = values.out as string | undefined;
@@ -271,6 +306,13 @@ export const command: Command = {
     const runner = PROTOCOLS[name];
     if (!runner) throw new UsageError(`protocol "${name}" is not implemented in jepa eval yet`);
     if (!out) throw new UsageError(`missing --out DIR; see "jepa help eval"`);
+    const reference = values.reference as string | undefined;
+    if (reference !== undefined && name !== "p4-stress")
+      throw new UsageError(`--reference is for p4-stress only; drop it for ${name}`);
+    if (reference !== undefined && reference !== "generative")
+      throw new UsageError(
+        `--reference "${reference}" is not a reference model; use --reference generative (P6's pixel baseline)`,
+      );
     const { html, table, ...report } = await runner({
       quick: Boolean(values.quick),
       seeds: positiveInteger("seeds", values.seeds as string | undefined),
@@ -278,6 +320,7 @@ export const command: Command = {
       episodes: positiveInteger("episodes", values.episodes as string | undefined),
       model: values.model as string | undefined,
       baselineLambda: positiveNumber("baseline-lambda", values["baseline-lambda"] as string | undefined),
+      reference: reference as EvalArgs["reference"],
     });
     mkdirSync(out, { recursive: true });
     writeFileAtomic(join(out, "report.json"), `${JSON.stringify(report, null, 2)}\n`);

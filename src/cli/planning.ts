@@ -1,8 +1,10 @@
 // Planning with a trained world model, shared by `jepa eval` (p1-two-rooms, p2-push-t,
 // p4-stress) and `jepa plan`: load the run, compile the latent world, run the protocol's
 // episodes with progress, and shape the report (frames left out of the JSON).
+import { collectInMemory } from "../data/index.ts";
 import { nodeBackend } from "../engine/node.ts";
 import {
+  buildGenerativeRun,
   compileGradLatentWorld,
   compileLatentWorld,
   evaluateP1,
@@ -15,8 +17,9 @@ import {
   type P4Settings,
   P2_DEFAULTS,
   type P2Settings,
+  P6_DEFAULTS,
 } from "../eval/index.ts";
-import { loadTrainedWorldModel } from "../train/node.ts";
+import { loadTrainedWorldModel, train } from "../train/node.ts";
 import { UsageError } from "./command.ts";
 import { progress } from "./progress.ts";
 
@@ -86,7 +89,48 @@ export async function stressWorld(modelDir: string | undefined, settings: Partia
   if (settings.planner === "gd") throw new UsageError("p4-stress plans with cem, icem or mppi, not gd");
   const resolved = resolvePlan(model, settings);
   const world = await compileLatentWorld(model.params, model.preset.model, resolved.compileOpts);
-  return { world, model, settings: resolved.settings };
+  return { world, model, settings: resolved.settings, compileOpts: resolved.compileOpts };
+}
+
+/**
+ * P4's reference model (PROTOCOLS.md: "the pixel-reconstruction baseline of P6 trained on the
+ * same data"): the generative baseline of `model`'s preset (same encoder, predictor,
+ * initialisation, batches and schedule, plus P6's pixel decoder), trained for `steps` (default
+ * the preset's) on the preset's data, compiled to plan exactly as the model does.
+ */
+export async function generativeReferenceWorld(
+  model: ReturnType<typeof loadTrainedWorldModel>,
+  compileOpts: Parameters<typeof compileLatentWorld>[2],
+  steps = model.preset.train.steps,
+) {
+  const { preset } = model;
+  const data = collectInMemory(preset.env.name, preset.env.options, preset.data.policy, {
+    episodes: preset.data.episodes,
+    steps: preset.data.steps,
+    seed: preset.data.seed,
+  });
+  const bar = progress("p4 reference: generative baseline", steps, { unit: "steps" });
+  const started = performance.now();
+  const result = await train(buildGenerativeRun(preset, data, P6_DEFAULTS.decoder), {
+    steps,
+    backend: nodeBackend(),
+    logEvery: Math.max(1, Math.floor(steps / 50)),
+    onLog: (r) => bar.update(r.step, `loss ${r.loss.toFixed(4)}`),
+  });
+  const finalLoss = result.history.at(-1)?.loss ?? Number.NaN;
+  bar.finish(`loss ${finalLoss.toFixed(4)}`);
+  const params = result.trainStep.params();
+  await result.trainStep.release();
+  const world = await compileLatentWorld(params, preset.model, compileOpts);
+  const info = {
+    kind: "generative" as const,
+    decoder: P6_DEFAULTS.decoder,
+    trainSteps: steps,
+    trainSeconds: (performance.now() - started) / 1000,
+    finalLoss,
+    data: { ...preset.data },
+  };
+  return { world, info };
 }
 
 /** P1 episodes with a trained model; returns report.json's object under `protocol`. */
