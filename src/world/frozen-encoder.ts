@@ -162,7 +162,7 @@ export function frozenEncoder(
   const { input = model.inputs[0]?.name, output = model.outputs[0]?.name } = opts;
   const inInfo = model.inputs.find((i) => i.name === input);
   const outInfo = model.outputs.find((o) => o.name === output);
-  if (!inInfo || inInfo.shape.length !== 4)
+  if (inInfo?.shape.length !== 4)
     throw new Error(
       `frozenEncoder: input "${input}" must be frames [B, C, H, W]; the model has ${JSON.stringify(model.inputs)}`,
     );
