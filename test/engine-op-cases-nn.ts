@@ -1,5 +1,5 @@
 // Op cases for matmul and the fused neural-network ops: softmax, layer norm, GELU, conv2d,
-// its transpose and its weight gradient.
+// its transpose and its weight gradient, average pooling.
 
 import { apply1 } from "../src/engine/apply.ts";
 import { ops, type Tensor } from "../src/engine/index.ts";
@@ -110,6 +110,17 @@ export const nnCases: OpCase[] = [
       ops: ["convTranspose2d", "conv2d", "conv2dWeightGrad"],
       inputs: { g: { shape: c.g }, w: { shape: c.w } },
       fn: ({ g, w }) => ops.convTranspose2d(g, w, c),
+    }),
+  ),
+  ...[
+    { x: [2, 3, 4, 6], k: 2 },
+    { x: [1, 2, 6, 3], k: 3 },
+  ].map(
+    (c): OpCase => ({
+      name: `avgPool2d x [${c.x}] kernel ${c.k}`,
+      ops: ["avgPool2d"],
+      inputs: { x: { shape: c.x } },
+      fn: ({ x }) => ops.avgPool2d(x, c.k),
     }),
   ),
   {

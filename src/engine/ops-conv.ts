@@ -11,7 +11,8 @@ import {
 } from "./conv-lowering.ts";
 import { ShapeError, type Tensor } from "./ir.ts";
 import { ndarray } from "./kernels.ts";
-import { sum } from "./ops-shape-reduce.ts";
+import { mul } from "./ops-elementwise.ts";
+import { broadcastTo, reshape, sum } from "./ops-shape-reduce.ts";
 import { defineOp } from "./registry.ts";
 import { fmt } from "./shape.ts";
 
@@ -255,4 +256,55 @@ export function convTranspose2d(g: Tensor, w: Tensor, opts: ConvTranspose2dOptio
     padding: pair(padding),
     outputPadding: pair(outputPadding),
   });
+}
+
+// ---------- average pooling ----------
+// Non-overlapping k x k average pooling. As reshape + mean over two strided axes it was one of
+// the slowest nodes of the two-rooms encoder's training step (ONNX Runtime reduces strided axes
+// element by element); AveragePool is one pass.
+defineOp({
+  name: "avgPool2d",
+  infer([x], a) {
+    const k = a.kernel as number;
+    if (x.shape.length !== 4) throw new ShapeError(`avgPool2d: input ${fmt(x.shape)} must be [N, C, H, W]`);
+    if (x.shape[2] % k !== 0 || x.shape[3] % k !== 0)
+      throw new ShapeError(
+        `avgPool2d: kernel ${k} does not divide input ${fmt(x.shape)}'s ${x.shape[2]}x${x.shape[3]}; use a divisor of both`,
+      );
+    return [{ shape: [x.shape[0], x.shape[1], x.shape[2] / k, x.shape[3] / k], dtype: x.dtype }];
+  },
+  grad(node, [g], needs) {
+    if (!g || !needs[0]) return [null];
+    // Every input pixel receives its window's gradient over k^2.
+    const k = node.attrs.kernel as number;
+    const [n, c, h, w] = g.shape;
+    const spread = broadcastTo(reshape(g, [n, c, h, 1, w, 1]), [n, c, h, k, w, k]);
+    return [mul(reshape(spread, [n, c, h * k, w * k]), 1 / (k * k))];
+  },
+  lower(l, node, inputs, outputs) {
+    const k = node.attrs.kernel as number;
+    l.node("AveragePool", inputs, outputs, { kernel_shape: { ints: [k, k] }, strides: { ints: [k, k] } });
+  },
+  evaluate([x], node) {
+    const k = node.attrs.kernel as number;
+    const out = ndarray([...node.outputs[0].shape], x.dtype);
+    const [, , H, W] = x.shape;
+    const [, , HO, WO] = out.shape;
+    for (let p = 0; p < out.data.length; p++) {
+      const j = p % WO;
+      const i = Math.floor(p / WO) % HO;
+      const plane = Math.floor(p / (HO * WO));
+      let s = 0;
+      for (let a = 0; a < k; a++)
+        for (let b = 0; b < k; b++) s += x.data[(plane * H + i * k + a) * W + j * k + b];
+      out.data[p] = s / (k * k);
+    }
+    return [out];
+  },
+});
+/** Non-overlapping k x k average pooling: x [N, C, H, W] -> [N, C, H/k, W/k] (k divides H and W). */
+export function avgPool2d(x: Tensor, k: number): Tensor {
+  if (!Number.isInteger(k) || k < 1)
+    throw new ShapeError(`avgPool2d: kernel ${k} must be a positive integer`);
+  return k === 1 ? x : apply1("avgPool2d", [x], { kernel: k });
 }

@@ -148,8 +148,8 @@ export function initWorldModel(key: Key, config: WorldModelConfig): WorldModelPa
 export function encode(params: WorldModelParams<Tensor>, obs: Tensor, config: WorldModelConfig): Tensor {
   const enc = config.encoder;
   const pool = poolOf(config);
-  const [b, c, h, w] = obs.shape;
-  const x = pool === 1 ? obs : ops.mean(ops.reshape(obs, [b, c, h / pool, pool, w / pool, pool]), [3, 5]);
+  const b = obs.shape[0];
+  const x = ops.avgPool2d(obs, pool);
   if (enc.kind === "mlp") {
     const shape = encoderMlp(config);
     return mlp(params.encoder as MlpParams<Tensor>, ops.reshape(x, [b, shape.inDim]), shape);
