@@ -64,26 +64,88 @@ export function split(key: Key, n = 2): Key[] {
   });
 }
 
-/** `n` uniform floats in [0, 1) with 32 bits of randomness each. */
-export function uniform(key: Key, n: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 4) {
-    const w = philox(key, i >>> 2, 0, 0, 0);
-    for (let j = 0; j < 4 && i + j < n; j++) out[i + j] = w[j] / 4294967296;
+// The samplers below run Philox in blocks of two counters at a time (independent dependency
+// chains, so the two interleave), with no allocation per block: the same words as philox(),
+// about 1.5x faster, which matters for CEM noise (90k normals per plan).
+const INV16 = 1 / 65536;
+const INV32 = 1 / 4294967296;
+let scratch = new Uint32Array(0);
+
+/** The words of Philox blocks with counters (0, 0, 0, 0) .. (count - 1, 0, 0, 0), four per block. */
+function philoxWords(key: Key, count: number): Uint32Array {
+  if (scratch.length < 4 * count + 4) scratch = new Uint32Array(4 * count + 4);
+  const out = scratch;
+  const key0 = key[0] >>> 0;
+  const key1 = key[1] >>> 0;
+  for (let b = 0; b < count; b += 2) {
+    let k0 = key0;
+    let k1 = key1;
+    let x0 = b;
+    let x1 = 0;
+    let x2 = 0;
+    let x3 = 0;
+    let y0 = b + 1;
+    let y1 = 0;
+    let y2 = 0;
+    let y3 = 0;
+    for (let round = 0; round < 10; round++) {
+      // As in philox(): exact high words from 16-bit halves (times 2^-16 is exact, like / 65536).
+      const xlo0 = Math.imul(M0, x0) >>> 0;
+      const xhi0 = Math.floor((M0 * (x0 >>> 16) + Math.floor(M0 * (x0 & 0xffff) * INV16)) * INV16) >>> 0;
+      const xlo1 = Math.imul(M1, x2) >>> 0;
+      const xhi1 = Math.floor((M1 * (x2 >>> 16) + Math.floor(M1 * (x2 & 0xffff) * INV16)) * INV16) >>> 0;
+      const ylo0 = Math.imul(M0, y0) >>> 0;
+      const yhi0 = Math.floor((M0 * (y0 >>> 16) + Math.floor(M0 * (y0 & 0xffff) * INV16)) * INV16) >>> 0;
+      const ylo1 = Math.imul(M1, y2) >>> 0;
+      const yhi1 = Math.floor((M1 * (y2 >>> 16) + Math.floor(M1 * (y2 & 0xffff) * INV16)) * INV16) >>> 0;
+      x0 = (xhi1 ^ x1 ^ k0) >>> 0;
+      x2 = (xhi0 ^ x3 ^ k1) >>> 0;
+      x1 = xlo1;
+      x3 = xlo0;
+      y0 = (yhi1 ^ y1 ^ k0) >>> 0;
+      y2 = (yhi0 ^ y3 ^ k1) >>> 0;
+      y1 = ylo1;
+      y3 = ylo0;
+      k0 = (k0 + W0) >>> 0;
+      k1 = (k1 + W1) >>> 0;
+    }
+    const i = 4 * b;
+    out[i] = x0;
+    out[i + 1] = x1;
+    out[i + 2] = x2;
+    out[i + 3] = x3;
+    out[i + 4] = y0;
+    out[i + 5] = y1;
+    out[i + 6] = y2;
+    out[i + 7] = y3;
   }
   return out;
 }
 
-/** `n` standard normal floats (Box-Muller on pairs of uniforms). */
-export function normal(key: Key, n: number): Float64Array {
-  const u = uniform(key, n + (n % 2));
+/** `n` uniform floats in [0, 1) with 32 bits of randomness each. */
+export function uniform(key: Key, n: number): Float64Array {
+  const words = philoxWords(key, (n + 3) >>> 2);
   const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = words[i] * INV32;
+  return out;
+}
+
+/** Fills `out` with standard normal floats, the same values as normal(key, out.length). */
+export function normalInto(key: Key, out: Float32Array | Float64Array): void {
+  const n = out.length;
+  const words = philoxWords(key, (n + 3) >>> 2);
   for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - u[i]));
-    const t = 2 * Math.PI * u[i + 1];
+    const r = Math.sqrt(-2 * Math.log(1 - words[i] * INV32));
+    const t = 2 * Math.PI * (words[i + 1] * INV32);
     out[i] = r * Math.cos(t);
     if (i + 1 < n) out[i + 1] = r * Math.sin(t);
   }
+}
+
+/** `n` standard normal floats (Box-Muller on pairs of uniforms). */
+export function normal(key: Key, n: number): Float64Array {
+  const out = new Float64Array(n);
+  normalInto(key, out);
   return out;
 }
 

@@ -144,8 +144,9 @@ export async function compileFusedCem(step: LatentStep, opts: FusedCemOptions): 
     async plan(key, z0, goal, init = {}) {
       // 1. the same noise as cem.ts draws for this key
       const noise = new Float32Array(iterations * population * size);
+      const perIteration = population * size;
       for (let it = 0; it < iterations; it++)
-        noise.set(iterationNoise(key, it, population * size), it * population * size);
+        iterationNoise(key, it, perIteration, noise.subarray(it * perIteration, (it + 1) * perIteration));
       const out = await compiled.run({
         noise: hostTensor([iterations, population, horizon, actionDim], noise),
         initMean: hostTensor([horizon, actionDim], fillPlan(init.mean ?? 0, horizon, actionDim)),
