@@ -23,19 +23,6 @@ const D = 128;
 const A = 2;
 const HIDDEN = 512;
 
-/**
- * tanh-GELU, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as elementwise ops in the
- * order ONNX Runtime fuses into one FastGelu kernel ((x * 0.5) * (1 + tanh(...))). The
- * engine's ops.gelu lowers to (x * (1 + tanh(...))) * 0.5, which it does not fuse.
- */
-function geluTanh(x: Tensor): Tensor {
-  const inner = ops.add(
-    ops.tanh(ops.mul(ops.add(x, ops.mul(ops.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))),
-    1,
-  );
-  return ops.mul(ops.mul(x, 0.5), inner);
-}
-
 /** The reference Predictor with PyTorch's default Linear init (uniform +-1/sqrt(fan_in)), seeded. */
 export function referencePredictor(seed = 0): LatentStep {
   const [k1, k2, k3, k4] = split(keyFromSeed(seed), 4);
@@ -71,7 +58,7 @@ export function referencePredictor(seed = 0): LatentStep {
       z.shape[0] === 1
         ? ops.add(ops.matmul(a, w1a), ops.add(ops.matmul(z, w1z), bias1))
         : ops.add(ops.matmul(ops.concat([z, a], 1), w1t), bias1);
-    return ops.add(z, ops.add(ops.matmul(geluTanh(h), w2t), bias2));
+    return ops.add(z, ops.add(ops.matmul(ops.gelu(h, "tanh"), w2t), bias2));
   };
 }
 

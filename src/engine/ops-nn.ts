@@ -233,6 +233,12 @@ defineOp({
     return [mul(g, add(mul(s, 0.5), mul(x, pdf)))];
   },
   lower(l, node, [x], [y, inner]) {
+    if (node.attrs.approximate === "tanh" && l.contribOps && !l.consumed(node.outputs[1])) {
+      // Inference (no backward reads s): ONNX Runtime's FastGelu, one pass where the form
+      // below takes eight (ONNX Runtime does not fuse that form; see the note at its end).
+      l.node("FastGelu", [x], [y], {}, "com.microsoft");
+      return;
+    }
     // Standard ops only (portable to every runtime); x*x*x rather than Pow (a slow kernel).
     const dt = node.inputs[0].dtype;
     if (node.attrs.approximate === "tanh") {

@@ -38,6 +38,13 @@ export interface Lowering {
   fresh(hint?: string): string;
   /** The opset of the default domain being emitted. */
   readonly opset: number;
+  /**
+   * Whether ONNX Runtime's contrib ops (domain com.microsoft, in its CPU and WASM builds) may
+   * be emitted: true for graphs run by the ONNX Runtime backends, false for exported models.
+   */
+  readonly contribOps: boolean;
+  /** Whether a live node or a graph output reads `t` (an op can skip an output nobody reads). */
+  consumed(t: Tensor): boolean;
 }
 
 export interface OpDef {
