@@ -19,6 +19,12 @@ export interface EmitOptions {
    * (default false: exported models stay standard ONNX; the ONNX Runtime backends set it).
    */
   contribOps?: boolean;
+  /**
+   * Row blocks for products of a [M, K] activation with a constant [K, N] weight where N > M
+   * (default 1: plain MatMul). See matmulRowBlocks in ops-nn.ts; the ONNX Runtime backends
+   * pass their intra-op thread count.
+   */
+  rowBlocks?: number;
 }
 
 type PlainObject = Record<string, unknown>;
@@ -55,6 +61,7 @@ export function lowerGraph(
   traced: Traced,
   opset = 18,
   contribOps = false,
+  rowBlocks = 1,
 ): { nodes: PlainObject[]; initializers: PlainObject[] } {
   const nodes: PlainObject[] = [];
   const initializers: PlainObject[] = [];
@@ -71,6 +78,7 @@ export function lowerGraph(
   const l: Lowering = {
     opset,
     contribOps,
+    rowBlocks,
     consumed: (t) => read.has(t.id),
     node(opType, inputs, outputs, attrs = {}, domain = "") {
       nodes.push({
@@ -175,8 +183,15 @@ export function lowerGraph(
 
 /** Serialises a traced graph as an ONNX model (bytes). */
 export function toOnnx(traced: Traced, opts: EmitOptions = {}): Uint8Array {
-  const { opset = 18, graphName = "jepa_ts", docString = "", metadata = {}, contribOps = false } = opts;
-  const { nodes, initializers } = lowerGraph(traced, opset, contribOps);
+  const {
+    opset = 18,
+    graphName = "jepa_ts",
+    docString = "",
+    metadata = {},
+    contribOps = false,
+    rowBlocks = 1,
+  } = opts;
+  const { nodes, initializers } = lowerGraph(traced, opset, contribOps, rowBlocks);
   const contribDomain = nodes.some((n) => n.domain === "com.microsoft");
   const inputs = traced.graph.inputs
     .filter((t) => Object.values(traced.inputs).includes(t))

@@ -43,6 +43,8 @@ export interface Lowering {
    * be emitted: true for graphs run by the ONNX Runtime backends, false for exported models.
    */
   readonly contribOps: boolean;
+  /** Row blocks for activation x constant-weight products (EmitOptions.rowBlocks). */
+  readonly rowBlocks: number;
   /** Whether a live node or a graph output reads `t` (an op can skip an output nobody reads). */
   consumed(t: Tensor): boolean;
 }
