@@ -103,3 +103,30 @@ test("a gradient graph decodes with the emitter's node count and initializer nam
   }
   for (const v of graph.output) assert.ok(known.has(v.name), `output ${v.name} is never produced`);
 });
+
+test("tanh GELU: FastGelu only with contrib ops allowed and nothing reading its second output", () => {
+  const opTypes = (traced: ReturnType<typeof trace>, contribOps: boolean) => {
+    const model = decodeModel(toOnnx(traced, { contribOps })) as Obj;
+    return { ops: (model.graph as Obj).node.map((n: Obj) => n.op_type), opsets: model.opset_import };
+  };
+  const inference = trace(({ x }) => ({ y: ops.gelu(x, "tanh") }), { x: { shape: [2, 3] } });
+  assert.deepEqual(opTypes(inference, true), {
+    ops: ["FastGelu"],
+    opsets: [{ version: 18 }, { domain: "com.microsoft", version: 1 }],
+  });
+  // Exported models stay standard ONNX.
+  assert.ok(!opTypes(inference, false).ops.includes("FastGelu"));
+  assert.deepEqual(opTypes(inference, false).opsets, [{ version: 18 }]);
+  // A training graph reads the second output in the backward pass: the standard-op form.
+  const training = trace(
+    ({ x }) => {
+      const y = ops.gelu(x, "tanh");
+      return { y, g: grad(ops.sum(y), [x])[0] };
+    },
+    { x: { shape: [2, 3] } },
+  );
+  assert.ok(!opTypes(training, true).ops.includes("FastGelu"));
+  // The exact form never becomes FastGelu.
+  const exact = trace(({ x }) => ({ y: ops.gelu(x) }), { x: { shape: [2, 3] } });
+  assert.ok(!opTypes(exact, true).ops.includes("FastGelu"));
+});

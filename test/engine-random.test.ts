@@ -6,6 +6,7 @@ import {
   foldIn,
   keyFromSeed,
   normal,
+  normalInto,
   permutation,
   philox,
   randint,
@@ -80,4 +81,26 @@ test("samplers: deterministic per key, in range, with the right moments", () => 
     [...p],
     Array.from({ length: 50 }, (_, i) => i),
   );
+});
+
+test("uniform and normal are Philox words block by block (the batched generator), normalInto agrees", () => {
+  for (const seed of [0, 3, 99]) {
+    const key = foldIn(keyFromSeed(seed), 12345);
+    for (const n of [1, 2, 3, 5, 8, 9, 13, 1001]) {
+      const u = uniform(key, n);
+      const words = Array.from({ length: Math.ceil((n + 1) / 4) }, (_, b) => philox(key, b)).flat();
+      for (const [i, v] of u.entries()) assert.equal(v, words[i] / 4294967296, `uniform[${i}] of ${n}`);
+      // Box-Muller on the pair (words[j], words[j + 1]), j even
+      const z = normal(key, n);
+      for (let i = 0; i < n; i++) {
+        const j = i - (i % 2);
+        const r = Math.sqrt(-2 * Math.log(1 - words[j] / 4294967296));
+        const t = 2 * Math.PI * (words[j + 1] / 4294967296);
+        assert.equal(z[i], i % 2 ? r * Math.sin(t) : r * Math.cos(t), `normal[${i}] of ${n}`);
+      }
+      const f = new Float32Array(n + 2).subarray(1, n + 1);
+      normalInto(key, f);
+      assert.deepEqual(f, Float32Array.from(z));
+    }
+  }
 });

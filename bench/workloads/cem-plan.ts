@@ -2,9 +2,9 @@
 // z [B,128], a [B,2] -> z + fc2(gelu_tanh(fc1(cat[z, a]))) (hidden 512): 300 samples,
 // horizon 5, 30 iterations, 30 elites, actions clamped to +-2.45, std = elites' unbiased std
 // + 1e-3, cost = squared distance of the final latent to a goal latent; mean[0] read back.
-// The whole loop runs as one fused graph (src/planners/fused-cem.ts). fc1 on cat[z, a] is
-// written z @ W1z + a @ W1a (the same product), so the shared start's z0 @ W1z is computed
-// once for the population.
+// The whole loop runs as one fused graph (src/planners/fused-cem.ts). The shared start's
+// fc1 is written z0 @ W1z + a @ W1a (the same product), so z0 @ W1z is computed once for the
+// population; later steps take fc1 on cat[z, a] as one product, as the reference does.
 import {
   compile,
   constant,
@@ -23,19 +23,6 @@ const D = 128;
 const A = 2;
 const HIDDEN = 512;
 
-/**
- * tanh-GELU, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as elementwise ops in the
- * order ONNX Runtime fuses into one FastGelu kernel ((x * 0.5) * (1 + tanh(...))). The
- * engine's ops.gelu lowers to (x * (1 + tanh(...))) * 0.5, which it does not fuse.
- */
-function geluTanh(x: Tensor): Tensor {
-  const inner = ops.add(
-    ops.tanh(ops.mul(ops.add(x, ops.mul(ops.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))),
-    1,
-  );
-  return ops.mul(ops.mul(x, 0.5), inner);
-}
-
 /** The reference Predictor with PyTorch's default Linear init (uniform +-1/sqrt(fan_in)), seeded. */
 export function referencePredictor(seed = 0): LatentStep {
   const [k1, k2, k3, k4] = split(keyFromSeed(seed), 4);
@@ -51,6 +38,7 @@ export function referencePredictor(seed = 0): LatentStep {
     let w = perGraph.get(graph);
     if (!w) {
       w = [
+        constant(hostTensor([D + A, HIDDEN], w1)),
         constant(hostTensor([D, HIDDEN], w1.subarray(0, D * HIDDEN))),
         constant(hostTensor([A, HIDDEN], w1.subarray(D * HIDDEN))),
         constant(hostTensor([HIDDEN], b1)),
@@ -62,9 +50,15 @@ export function referencePredictor(seed = 0): LatentStep {
     return w;
   };
   return (z: Tensor, a: Tensor) => {
-    const [w1z, w1a, bias1, w2t, bias2] = weights(z.graph);
-    const h = ops.add(ops.add(ops.matmul(z, w1z), ops.matmul(a, w1a)), bias1); // fc1(cat[z, a]) [N, 512]
-    return ops.add(z, ops.add(ops.matmul(geluTanh(h), w2t), bias2));
+    const [w1t, w1z, w1a, bias1, w2t, bias2] = weights(z.graph);
+    // fc1(cat[z, a]) [N, 512]. For a shared start z [1, D]: a @ W1a + (z @ W1z + b1), the bias
+    // added to the one row. Otherwise one product with K = D + A: cheaper than a second
+    // product with K = A plus an add over [N, 512].
+    const h =
+      z.shape[0] === 1
+        ? ops.add(ops.matmul(a, w1a), ops.add(ops.matmul(z, w1z), bias1))
+        : ops.add(ops.matmul(ops.concat([z, a], 1), w1t), bias1);
+    return ops.add(z, ops.add(ops.matmul(ops.gelu(h, "tanh"), w2t), bias2));
   };
 }
 

@@ -14,6 +14,17 @@ export interface EmitOptions {
   docString?: string;
   /** Stored as metadata_props: config, normalisation, anything a user of the file needs. */
   metadata?: Record<string, string>;
+  /**
+   * Allow ONNX Runtime's contrib ops (com.microsoft), e.g. FastGelu in inference graphs
+   * (default false: exported models stay standard ONNX; the ONNX Runtime backends set it).
+   */
+  contribOps?: boolean;
+  /**
+   * Row blocks for products of a [M, K] activation with a constant [K, N] weight where N > M
+   * (default 1: plain MatMul). See matmulRowBlocks in ops-nn.ts; the ONNX Runtime backends
+   * pass their intra-op thread count.
+   */
+  rowBlocks?: number;
 }
 
 type PlainObject = Record<string, unknown>;
@@ -49,6 +60,8 @@ export function valueInfo(name: string, shape: readonly number[], dtype: DType):
 export function lowerGraph(
   traced: Traced,
   opset = 18,
+  contribOps = false,
+  rowBlocks = 1,
 ): { nodes: PlainObject[]; initializers: PlainObject[] } {
   const nodes: PlainObject[] = [];
   const initializers: PlainObject[] = [];
@@ -56,11 +69,17 @@ export function lowerGraph(
   const outputNameOf = new Map<number, string>();
   for (const [name, t] of Object.entries(traced.outputs))
     if (!outputNameOf.has(t.id)) outputNameOf.set(t.id, name);
+  const live = liveNodes(traced);
+  const read = new Set<number>(outputNameOf.keys());
+  for (const node of live) for (const t of node.inputs) read.add(t.id);
 
   let counter = 0;
   const cache = new Map<string, string>();
   const l: Lowering = {
     opset,
+    contribOps,
+    rowBlocks,
+    consumed: (t) => read.has(t.id),
     node(opType, inputs, outputs, attrs = {}, domain = "") {
       nodes.push({
         op_type: opType,
@@ -111,7 +130,7 @@ export function lowerGraph(
     }
     return `${node.op}|${node.inputs.map((t) => names.get(t.id)).join(",")}|${JSON.stringify(node.attrs)}`;
   };
-  for (const node of liveNodes(traced)) {
+  for (const node of live) {
     const out = node.outputs;
     if (node.op === "input") {
       names.set(out[0].id, node.attrs.name as string);
@@ -164,15 +183,26 @@ export function lowerGraph(
 
 /** Serialises a traced graph as an ONNX model (bytes). */
 export function toOnnx(traced: Traced, opts: EmitOptions = {}): Uint8Array {
-  const { opset = 18, graphName = "jepa_ts", docString = "", metadata = {} } = opts;
-  const { nodes, initializers } = lowerGraph(traced, opset);
+  const {
+    opset = 18,
+    graphName = "jepa_ts",
+    docString = "",
+    metadata = {},
+    contribOps = false,
+    rowBlocks = 1,
+  } = opts;
+  const { nodes, initializers } = lowerGraph(traced, opset, contribOps, rowBlocks);
+  const contribDomain = nodes.some((n) => n.domain === "com.microsoft");
   const inputs = traced.graph.inputs
     .filter((t) => Object.values(traced.inputs).includes(t))
     .map((t) => valueInfo(t.node.attrs.name as string, t.shape, t.dtype));
   const outputs = Object.entries(traced.outputs).map(([name, t]) => valueInfo(name, t.shape, t.dtype));
   return encodeModel({
     ir_version: 8,
-    opset_import: [{ domain: "", version: opset }],
+    opset_import: [
+      { domain: "", version: opset },
+      ...(contribDomain ? [{ domain: "com.microsoft", version: 1 }] : []),
+    ],
     producer_name: "jepa-ts",
     producer_version: "0.1.0",
     doc_string: docString,

@@ -43,6 +43,7 @@ export {
   type Key,
   keyFromSeed,
   normal,
+  normalInto,
   permutation,
   philox,
   randint,

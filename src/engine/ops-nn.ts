@@ -3,7 +3,7 @@
 
 import { apply, apply1 } from "./apply.ts";
 import { sizeOf } from "./dtype.ts";
-import { ShapeError, type Tensor } from "./ir.ts";
+import { type Node, ShapeError, type Tensor } from "./ir.ts";
 import { ndarray } from "./kernels.ts";
 import { add, erfValue, exp, mul, sub, unbroadcast } from "./ops-elementwise.ts";
 import { mean, reshape, sum, swapLast } from "./ops-shape-reduce.ts";
@@ -47,8 +47,25 @@ defineOp({
     }
     return [ga, gb];
   },
-  lower(l, _node, inputs, outputs) {
-    l.node("MatMul", inputs, outputs);
+  lower(l, node, inputs, outputs) {
+    const blocks = matmulRowBlocks(node, l.rowBlocks);
+    if (blocks === 1) {
+      l.node("MatMul", inputs, outputs);
+      return;
+    }
+    // [M, K] @ [K, N] as [B, M/B, K] @ [B, K, N] (the weight expanded once, at load time):
+    // ONNX Runtime then gives each thread whole rows, where for N > M it would split the
+    // columns and every thread would read all rows (measured on cem_plan's fc1, 2 threads).
+    const [a, b] = inputs;
+    const [m, k] = node.inputs[0].shape;
+    const n = node.inputs[1].shape[1];
+    const rows = l.fresh("rows");
+    const weights = l.fresh("weights");
+    const blocked = l.fresh("blocked");
+    l.node("Reshape", [a, l.int64s([blocks, m / blocks, k])], [rows]);
+    l.node("Expand", [b, l.int64s([blocks, k, n])], [weights]);
+    l.node("MatMul", [rows, weights], [blocked]);
+    l.node("Reshape", [blocked, l.int64s([m, n])], outputs);
   },
   evaluate([a, b], node) {
     const shape = [...node.outputs[0].shape];
@@ -89,6 +106,19 @@ defineOp({
     return [out];
   },
 });
+/**
+ * How many row blocks a product lowers with, given the emitter's setting: 1 (a plain MatMul)
+ * unless it is an activation [M, K] times a constant weight [K, N] with N > M, K >= 16 and at
+ * least 64 rows per block (ONNX Runtime splits such products by columns across threads).
+ */
+export function matmulRowBlocks(node: Node, blocks: number): number {
+  const [a, b] = node.inputs;
+  if (blocks <= 1 || a.rank !== 2 || b.rank !== 2 || b.node.op !== "constant") return 1;
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  return n > m && k >= 16 && m % blocks === 0 && m / blocks >= 64 ? blocks : 1;
+}
+
 /** Batched matrix product [..., M, K] @ [..., K, N] -> [..., M, N], batch dims broadcast. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   return apply1("matmul", [a, b]);
@@ -233,6 +263,12 @@ defineOp({
     return [mul(g, add(mul(s, 0.5), mul(x, pdf)))];
   },
   lower(l, node, [x], [y, inner]) {
+    if (node.attrs.approximate === "tanh" && l.contribOps && !l.consumed(node.outputs[1])) {
+      // Inference (no backward reads s): ONNX Runtime's FastGelu, one pass where the form
+      // below takes eight (ONNX Runtime does not fuse that form; see the note at its end).
+      l.node("FastGelu", [x], [y], {}, "com.microsoft");
+      return;
+    }
     // Standard ops only (portable to every runtime); x*x*x rather than Pow (a slow kernel).
     const dt = node.inputs[0].dtype;
     if (node.attrs.approximate === "tanh") {

@@ -93,7 +93,7 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions = {}): Backen
   return {
     name: "onnxruntime",
     async load(traced): Promise<Executable> {
-      const bytes = toOnnx(traced, opts.emit);
+      const bytes = toOnnx(traced, { contribOps: true, rowBlocks: opts.intraOpThreads ?? 1, ...opts.emit });
       opts.onModel?.(bytes);
       const session = await ort.InferenceSession.create(bytes, sessionOptions(opts));
       const outputNames = Object.keys(traced.outputs);

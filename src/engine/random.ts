@@ -64,26 +64,121 @@ export function split(key: Key, n = 2): Key[] {
   });
 }
 
-/** `n` uniform floats in [0, 1) with 32 bits of randomness each. */
-export function uniform(key: Key, n: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 4) {
-    const w = philox(key, i >>> 2, 0, 0, 0);
-    for (let j = 0; j < 4 && i + j < n; j++) out[i + j] = w[j] / 4294967296;
+// The samplers below run Philox on four counters at a time (independent dependency chains,
+// written out interleaved so the JIT can overlap them), with no allocation per block: the same
+// words as philox(), about 2x faster, which matters for CEM noise (90k normals per plan).
+const INV16 = 1 / 65536;
+const INV32 = 1 / 4294967296;
+let scratch = new Uint32Array(0);
+
+/** The words of Philox blocks with counters (0, 0, 0, 0) .. (count - 1, 0, 0, 0), four per block. */
+function philoxWords(key: Key, count: number): Uint32Array {
+  if (scratch.length < 4 * count + 16) scratch = new Uint32Array(4 * count + 16);
+  const out = scratch;
+  const key0 = key[0] >>> 0;
+  const key1 = key[1] >>> 0;
+  for (let b = 0; b < count; b += 4) {
+    let k0 = key0;
+    let k1 = key1;
+    // Chains a, b, c, d: counters b .. b + 3, words (x0, x1, x2, x3) each.
+    let a0 = b;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let b0 = b + 1;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    let c0 = b + 2;
+    let c1 = 0;
+    let c2 = 0;
+    let c3 = 0;
+    let d0 = b + 3;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    for (let round = 0; round < 10; round++) {
+      // As in philox(): exact high words from 16-bit halves (times 2^-16 is exact, like / 65536).
+      const alo0 = Math.imul(M0, a0) >>> 0;
+      const ahi0 = Math.floor((M0 * (a0 >>> 16) + Math.floor(M0 * (a0 & 0xffff) * INV16)) * INV16) >>> 0;
+      const alo1 = Math.imul(M1, a2) >>> 0;
+      const ahi1 = Math.floor((M1 * (a2 >>> 16) + Math.floor(M1 * (a2 & 0xffff) * INV16)) * INV16) >>> 0;
+      const blo0 = Math.imul(M0, b0) >>> 0;
+      const bhi0 = Math.floor((M0 * (b0 >>> 16) + Math.floor(M0 * (b0 & 0xffff) * INV16)) * INV16) >>> 0;
+      const blo1 = Math.imul(M1, b2) >>> 0;
+      const bhi1 = Math.floor((M1 * (b2 >>> 16) + Math.floor(M1 * (b2 & 0xffff) * INV16)) * INV16) >>> 0;
+      const clo0 = Math.imul(M0, c0) >>> 0;
+      const chi0 = Math.floor((M0 * (c0 >>> 16) + Math.floor(M0 * (c0 & 0xffff) * INV16)) * INV16) >>> 0;
+      const clo1 = Math.imul(M1, c2) >>> 0;
+      const chi1 = Math.floor((M1 * (c2 >>> 16) + Math.floor(M1 * (c2 & 0xffff) * INV16)) * INV16) >>> 0;
+      const dlo0 = Math.imul(M0, d0) >>> 0;
+      const dhi0 = Math.floor((M0 * (d0 >>> 16) + Math.floor(M0 * (d0 & 0xffff) * INV16)) * INV16) >>> 0;
+      const dlo1 = Math.imul(M1, d2) >>> 0;
+      const dhi1 = Math.floor((M1 * (d2 >>> 16) + Math.floor(M1 * (d2 & 0xffff) * INV16)) * INV16) >>> 0;
+      a0 = (ahi1 ^ a1 ^ k0) >>> 0;
+      a2 = (ahi0 ^ a3 ^ k1) >>> 0;
+      a1 = alo1;
+      a3 = alo0;
+      b0 = (bhi1 ^ b1 ^ k0) >>> 0;
+      b2 = (bhi0 ^ b3 ^ k1) >>> 0;
+      b1 = blo1;
+      b3 = blo0;
+      c0 = (chi1 ^ c1 ^ k0) >>> 0;
+      c2 = (chi0 ^ c3 ^ k1) >>> 0;
+      c1 = clo1;
+      c3 = clo0;
+      d0 = (dhi1 ^ d1 ^ k0) >>> 0;
+      d2 = (dhi0 ^ d3 ^ k1) >>> 0;
+      d1 = dlo1;
+      d3 = dlo0;
+      k0 = (k0 + W0) >>> 0;
+      k1 = (k1 + W1) >>> 0;
+    }
+    const i = 4 * b;
+    out[i] = a0;
+    out[i + 1] = a1;
+    out[i + 2] = a2;
+    out[i + 3] = a3;
+    out[i + 4] = b0;
+    out[i + 5] = b1;
+    out[i + 6] = b2;
+    out[i + 7] = b3;
+    out[i + 8] = c0;
+    out[i + 9] = c1;
+    out[i + 10] = c2;
+    out[i + 11] = c3;
+    out[i + 12] = d0;
+    out[i + 13] = d1;
+    out[i + 14] = d2;
+    out[i + 15] = d3;
   }
   return out;
 }
 
-/** `n` standard normal floats (Box-Muller on pairs of uniforms). */
-export function normal(key: Key, n: number): Float64Array {
-  const u = uniform(key, n + (n % 2));
+/** `n` uniform floats in [0, 1) with 32 bits of randomness each. */
+export function uniform(key: Key, n: number): Float64Array {
+  const words = philoxWords(key, (n + 3) >>> 2);
   const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = words[i] * INV32;
+  return out;
+}
+
+/** Fills `out` with standard normal floats, the same values as normal(key, out.length). */
+export function normalInto(key: Key, out: Float32Array | Float64Array): void {
+  const n = out.length;
+  const words = philoxWords(key, (n + 3) >>> 2);
   for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - u[i]));
-    const t = 2 * Math.PI * u[i + 1];
+    const r = Math.sqrt(-2 * Math.log(1 - words[i] * INV32));
+    const t = 2 * Math.PI * (words[i + 1] * INV32);
     out[i] = r * Math.cos(t);
     if (i + 1 < n) out[i + 1] = r * Math.sin(t);
   }
+}
+
+/** `n` standard normal floats (Box-Muller on pairs of uniforms). */
+export function normal(key: Key, n: number): Float64Array {
+  const out = new Float64Array(n);
+  normalInto(key, out);
   return out;
 }
 

@@ -38,6 +38,15 @@ export interface Lowering {
   fresh(hint?: string): string;
   /** The opset of the default domain being emitted. */
   readonly opset: number;
+  /**
+   * Whether ONNX Runtime's contrib ops (domain com.microsoft, in its CPU and WASM builds) may
+   * be emitted: true for graphs run by the ONNX Runtime backends, false for exported models.
+   */
+  readonly contribOps: boolean;
+  /** Row blocks for activation x constant-weight products (EmitOptions.rowBlocks). */
+  readonly rowBlocks: number;
+  /** Whether a live node or a graph output reads `t` (an op can skip an output nobody reads). */
+  consumed(t: Tensor): boolean;
 }
 
 export interface OpDef {

@@ -8,7 +8,7 @@
 //      d. mean' = mean of elites; std' = std of elites (unbiased) + minStd;
 //      e. mean = momentum * mean + (1 - momentum) * mean' (and std likewise with stdMomentum).
 //   3. Return the best candidate seen, its cost, and the final mean and std.
-import { foldIn, type Key, normal } from "../engine/index.ts";
+import { foldIn, type Key, normalInto } from "../engine/index.ts";
 import {
   type ActionBounds,
   type CostFn,
@@ -43,9 +43,18 @@ export interface CemOptions extends ActionBounds {
   keepHistory?: boolean;
 }
 
-/** The standard normal noise [size] of CEM iteration `i` (shared with the fused CEM, so both draw the same). */
-export function iterationNoise(key: Key, iteration: number, size: number): Float32Array {
-  return Float32Array.from(normal(foldIn(key, iteration), size));
+/**
+ * The standard normal noise [size] of CEM iteration `i` (shared with the fused CEM, so both draw
+ * the same), written into `out` when given (a view of a larger buffer).
+ */
+export function iterationNoise(
+  key: Key,
+  iteration: number,
+  size: number,
+  out = new Float32Array(size),
+): Float32Array {
+  normalInto(foldIn(key, iteration), out.subarray(0, size));
+  return out;
 }
 
 /** Mean and std (unbiased, + minStd) over the rows of elites [K, S]. */

@@ -82,14 +82,11 @@ export async function compileFusedCem(step: LatentStep, opts: FusedCemOptions): 
   const graph = (i: TensorRecord): TensorRecord => {
     let mean = i.initMean; // [H, A]
     let std = i.initStd;
-    const best: Tensor[] = [];
-    const eliteMean: Tensor[] = [];
-    const winners: Tensor[] = [];
-    const history: { candidates: Tensor[]; elites: Tensor[]; costs: Tensor[] } = {
-      candidates: [],
-      elites: [],
-      costs: [],
-    };
+    // Per iteration, the elites' costs (best first) and actions; the host reads the best and
+    // the elite mean cost from them (fewer small ops per iteration than slicing them here).
+    const eliteCosts: Tensor[] = [];
+    const eliteActions: Tensor[] = [];
+    const history: { candidates: Tensor[]; costs: Tensor[] } = { candidates: [], costs: [] };
     for (let it = 0; it < iterations; it++) {
       const noise = ops.reshape(ops.slice(i.noise, 0, it, it + 1), [population, horizon, actionDim]);
       let a = ops.add(ops.mul(noise, std), mean); // 2a. [N, H, A]
@@ -105,25 +102,21 @@ export async function compileFusedCem(step: LatentStep, opts: FusedCemOptions): 
       const s = ops.reshape(fitStd, [horizon, actionDim]);
       mean = momentum ? ops.add(ops.mul(mean, momentum), ops.mul(m, 1 - momentum)) : m; // 2e.
       std = stdMomentum ? ops.add(ops.mul(std, stdMomentum), ops.mul(s, 1 - stdMomentum)) : s;
-      best.push(ops.slice(top.values, 0, 0, 1));
-      eliteMean.push(ops.reshape(ops.mean(top.values), [1]));
-      winners.push(ops.slice(chosen, 0, 0, 1));
+      eliteCosts.push(ops.reshape(top.values, [1, elites]));
+      eliteActions.push(ops.reshape(chosen, [1, elites, size]));
       if (keepHistory) {
         history.candidates.push(ops.reshape(a, [1, population, size]));
-        history.elites.push(ops.reshape(chosen, [1, elites, size]));
         history.costs.push(ops.reshape(cost, [1, population]));
       }
     }
     const out: TensorRecord = {
       mean,
       std,
-      best: ops.concat(best, 0), // [I]
-      eliteMean: ops.concat(eliteMean, 0),
-      winners: ops.concat(winners, 0), // [I, H*A]
+      eliteCosts: ops.concat(eliteCosts, 0), // [I, K]
+      elites: ops.concat(eliteActions, 0), // [I, K, H*A]
     };
     if (keepHistory) {
       out.candidates = ops.concat(history.candidates, 0);
-      out.elites = ops.concat(history.elites, 0);
       out.costs = ops.concat(history.costs, 0);
     }
     return out;
@@ -144,8 +137,9 @@ export async function compileFusedCem(step: LatentStep, opts: FusedCemOptions): 
     async plan(key, z0, goal, init = {}) {
       // 1. the same noise as cem.ts draws for this key
       const noise = new Float32Array(iterations * population * size);
+      const perIteration = population * size;
       for (let it = 0; it < iterations; it++)
-        noise.set(iterationNoise(key, it, population * size), it * population * size);
+        iterationNoise(key, it, perIteration, noise.subarray(it * perIteration, (it + 1) * perIteration));
       const out = await compiled.run({
         noise: hostTensor([iterations, population, horizon, actionDim], noise),
         initMean: hostTensor([horizon, actionDim], fillPlan(init.mean ?? 0, horizon, actionDim)),
@@ -153,15 +147,19 @@ export async function compileFusedCem(step: LatentStep, opts: FusedCemOptions): 
         z0: hostTensor(latent, z0),
         goal: hostTensor(latent, goal),
       });
-      // 3. the best candidate over all iterations
-      const bestCosts = out.best.data as Float32Array;
-      const eliteMeans = out.eliteMean.data as Float32Array;
+      // 3. the best candidate over all iterations (each iteration's first elite)
+      const costs = out.eliteCosts.data as Float32Array; // [I, K]
+      const e = out.elites.data as Float32Array; // [I, K, H*A]
+      const stats = Array.from({ length: iterations }, (_, it) => {
+        let total = 0;
+        for (let j = 0; j < elites; j++) total += costs[it * elites + j];
+        return { best: costs[it * elites], eliteMean: total / elites };
+      });
       let arg = 0;
-      for (let it = 1; it < iterations; it++) if (bestCosts[it] < bestCosts[arg]) arg = it;
+      for (let it = 1; it < iterations; it++) if (stats[it].best < stats[arg].best) arg = it;
       let history: IterationSamples[] | undefined;
       if (keepHistory) {
         const c = out.candidates.data as Float32Array;
-        const e = out.elites.data as Float32Array;
         const k = out.costs.data as Float32Array;
         history = Array.from({ length: iterations }, (_, it) => ({
           candidates: c.slice(it * population * size, (it + 1) * population * size),
@@ -172,11 +170,11 @@ export async function compileFusedCem(step: LatentStep, opts: FusedCemOptions): 
       return {
         horizon,
         actionDim,
-        actions: (out.winners.data as Float32Array).slice(arg * size, (arg + 1) * size),
-        cost: bestCosts[arg],
+        actions: e.slice(arg * elites * size, (arg * elites + 1) * size),
+        cost: stats[arg].best,
         mean: out.mean.data as Float32Array,
         std: out.std.data as Float32Array,
-        iterations: Array.from(bestCosts, (b, it) => ({ best: b, eliteMean: eliteMeans[it] })),
+        iterations: stats,
         costEvaluations: iterations * population,
         ...(history ? { history } : {}),
       };
