@@ -103,3 +103,12 @@ test("a gradient graph decodes with the emitter's node count and initializer nam
   }
   for (const v of graph.output) assert.ok(known.has(v.name), `output ${v.name} is never produced`);
 });
+
+test("a sum over many leading rows lowers to products with ones, a short one to ReduceSum", () => {
+  const opsOf = (shape: number[]) =>
+    lowerGraph(trace(({ x }) => ({ y: ops.sum(x, [0, 1]) }), { x: { shape } })).nodes.map((n) => n.op_type);
+  const long = opsOf([64, 64, 32]);
+  assert.ok(!long.includes("ReduceSum"), long.join(" "));
+  assert.equal(long.filter((op) => op === "MatMul").length, 2);
+  assert.deepEqual(opsOf([4, 8, 32]), ["ReduceSum"]);
+});
