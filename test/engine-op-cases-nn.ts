@@ -112,12 +112,15 @@ export const nnCases: OpCase[] = [
       fn: ({ g, w }) => ops.convTranspose2d(g, w, c),
     }),
   ),
-  {
-    name: "charFn (empirical characteristic function) over the last axis",
-    ops: ["charFn"],
-    inputs: { x: { shape: [2, 3, 5] } },
-    fn: ({ x }) => ops.charFn(x, 0.3, 5),
-  },
+  // Knots factor as j R + r: 5 = (R 3, J 2, one slot unused), 16 = (4, 4), 2 = (2, 1), 1 = (1, 1).
+  ...[5, 16, 2, 1].map(
+    (knots): OpCase => ({
+      name: `charFn (empirical characteristic function) with ${knots} knots over the last axis`,
+      ops: ["charFn"],
+      inputs: { x: { shape: [2, 3, 5] } },
+      fn: ({ x }) => ops.charFn(x, knots > 8 ? 0.2 : 0.3, knots),
+    }),
+  ),
   // The weight gradient as an op of its own: its forward kernel and ONNX lowering (a dilated
   // convolution over the batch axis plus a crop) on the shapes where the crop matters.
   ...CONV.map(
