@@ -56,6 +56,13 @@ export const nnCases: OpCase[] = [
       fn: ({ a, b }) => ops.matmul(a, b),
     }),
   ),
+  // The gradient of a swapped operand is built as a product of swapped operands ((A B)^T = B^T A^T).
+  {
+    name: "matmul with a swapped operand: a [2,3,4,5] @ swapLast(b [2,3,6,5])",
+    ops: ["matmul", "transpose"],
+    inputs: { a: { shape: [2, 3, 4, 5] }, b: { shape: [2, 3, 6, 5] } },
+    fn: ({ a, b }) => ops.matmul(a, ops.swapLast(b)),
+  },
   ...[0, 1, -1].map(
     (axis): OpCase => ({
       name: `softmax axis ${axis} of [2,3,4]`,

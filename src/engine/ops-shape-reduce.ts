@@ -58,19 +58,43 @@ defineOp({
     return [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }];
   },
   grad(node, [g]) {
+    if (!g) return [null];
     const perm = node.attrs.perm as number[];
-    const inverse = perm.map((_, i) => perm.indexOf(i));
-    return [g ? transpose(g, inverse) : null];
+    // (A B)^T = B^T A^T: the gradient of a swapped product is a product of swapped operands,
+    // whose swaps ONNX Runtime folds into the product (a transpose of a result is a copy).
+    if (swapsLastTwo(perm) && g.node.op === "matmul" && usedOnce(g)) {
+      const [a, b] = g.node.inputs;
+      return [apply1("matmul", [swapLast(b), swapLast(a)])];
+    }
+    return [
+      transpose(
+        g,
+        perm.map((_, i) => perm.indexOf(i)),
+      ),
+    ];
   },
   lower(l, node, inputs, outputs) {
     l.node("Transpose", inputs, outputs, { perm: { ints: node.attrs.perm as number[] } });
   },
   evaluate: ([x], node) => [transposeData(x, node.attrs.perm as number[])],
 });
+const swapsLastTwo = (perm: readonly number[]): boolean =>
+  perm.length >= 2 && perm.every((p, i) => (i < perm.length - 2 ? p === i : p === 2 * perm.length - 3 - i));
+
+/** Whether no node of the graph but the one being differentiated reads t (it is fresh). */
+function usedOnce(t: Tensor): boolean {
+  return !t.graph.nodes.some((n) => n.inputs.includes(t));
+}
+
 /** Permutes axes (default: reverses them). */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ? perm.map((a) => normAxis("transpose", a, x.rank)) : x.shape.map((_, i) => x.rank - 1 - i);
   if (p.every((a, i) => a === i)) return x;
+  if (x.node.op === "transpose") {
+    // A transpose that undoes the one that made x gives x back.
+    const inner = x.node.attrs.perm as number[];
+    if (p.every((a, i) => inner[a] === i)) return x.node.inputs[0];
+  }
   return apply1("transpose", [x], { perm: p });
 }
 /** Swaps the last two axes. */
