@@ -130,3 +130,12 @@ test("tanh GELU: FastGelu only with contrib ops allowed and nothing reading its 
   const exact = trace(({ x }) => ({ y: ops.gelu(x) }), { x: { shape: [2, 3] } });
   assert.ok(!opTypes(exact, true).ops.includes("FastGelu"));
 });
+
+test("a sum over many leading rows lowers to products with ones, a short one to ReduceSum", () => {
+  const opsOf = (shape: number[]) =>
+    lowerGraph(trace(({ x }) => ({ y: ops.sum(x, [0, 1]) }), { x: { shape } })).nodes.map((n) => n.op_type);
+  const long = opsOf([64, 64, 32]);
+  assert.ok(!long.includes("ReduceSum"), long.join(" "));
+  assert.equal(long.filter((op) => op === "MatMul").length, 2);
+  assert.deepEqual(opsOf([4, 8, 32]), ["ReduceSum"]);
+});

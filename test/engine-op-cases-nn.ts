@@ -56,6 +56,13 @@ export const nnCases: OpCase[] = [
       fn: ({ a, b }) => ops.matmul(a, b),
     }),
   ),
+  // The gradient of a swapped operand is built as a product of swapped operands ((A B)^T = B^T A^T).
+  {
+    name: "matmul with a swapped operand: a [2,3,4,5] @ swapLast(b [2,3,6,5])",
+    ops: ["matmul", "transpose"],
+    inputs: { a: { shape: [2, 3, 4, 5] }, b: { shape: [2, 3, 6, 5] } },
+    fn: ({ a, b }) => ops.matmul(a, ops.swapLast(b)),
+  },
   ...[0, 1, -1].map(
     (axis): OpCase => ({
       name: `softmax axis ${axis} of [2,3,4]`,
@@ -134,12 +141,15 @@ export const nnCases: OpCase[] = [
       fn: ({ x }) => ops.avgPool2d(x, c.k),
     }),
   ),
-  {
-    name: "charFn (empirical characteristic function) over the last axis",
-    ops: ["charFn"],
-    inputs: { x: { shape: [2, 3, 5] } },
-    fn: ({ x }) => ops.charFn(x, 0.3, 5),
-  },
+  // Knots factor as j R + r: 5 = (R 3, J 2, one slot unused), 16 = (4, 4), 2 = (2, 1), 1 = (1, 1).
+  ...[5, 16, 2, 1].map(
+    (knots): OpCase => ({
+      name: `charFn (empirical characteristic function) with ${knots} knots over the last axis`,
+      ops: ["charFn"],
+      inputs: { x: { shape: [2, 3, 5] } },
+      fn: ({ x }) => ops.charFn(x, knots > 8 ? 0.2 : 0.3, knots),
+    }),
+  ),
   // The weight gradient as an op of its own: its forward kernel and ONNX lowering (a dilated
   // convolution over the batch axis plus a crop) on the shapes where the crop matters.
   ...CONV.map(

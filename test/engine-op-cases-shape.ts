@@ -126,6 +126,22 @@ export const shapeCases: OpCase[] = [
       ),
     ),
   ),
+  // Sums over leading axes of at least 256 rows lower to products with a row of ones: in two
+  // stages where the row count factors (320 = 16 * 20), in one where it is prime (257).
+  ...[
+    { shape: [16, 20, 24], axes: [0, 1] },
+    { shape: [320, 2, 8], axes: [0] },
+    { shape: [257, 16], axes: [0] },
+  ].flatMap(({ shape, axes }) =>
+    [false, true].map(
+      (keepdims): OpCase => ({
+        name: `sum over leading axes ${JSON.stringify(axes)} of [${shape}]${keepdims ? " keepdims" : ""}`,
+        ops: ["reduce_sum"],
+        inputs: { x: { shape } },
+        fn: ({ x }) => ops.sum(x, axes, keepdims),
+      }),
+    ),
+  ),
   {
     name: "max with ties shares the gradient (forward and ONNX Runtime only)",
     ops: ["reduce_max"],

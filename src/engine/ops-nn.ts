@@ -243,75 +243,75 @@ export function layerNorm(
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_CUBIC = 0.044715;
 
-// The op has a second output, s = y / x (1 + tanh(u) with the tanh approximation, 2 Phi(x)
-// for the exact form), so the backward reuses it instead of recomputing tanh or erf.
+// The op keeps h = y / x as a second output (sigmoid(2u) with the tanh approximation, since
+// (1 + tanh u) / 2 = sigmoid(2u); Phi(x) for the exact form), and in tanh mode a third,
+// k = 2c (1 + a x^2) with 2u = x k, so the backward recomputes neither tanh nor the cubic:
+//   forward: x^2, k, x k, h = Sigmoid(x k), y = x h (5 passes, not 8);
+//   backward: dy/dx = h + x h (1 - h) d(2u)/dx = h + y (1 - h) (3k - 4c) (6 passes, not 11).
 defineOp({
   name: "gelu",
-  infer: ([x]) => [x, x],
+  infer: ([x], a) => (a.approximate === "tanh" ? [x, x, x] : [x, x]),
   grad(node, [g]) {
     if (!g) return [null];
     const x = node.inputs[0];
-    const s = node.outputs[1];
+    const [y, h] = node.outputs;
     if (node.attrs.approximate === "tanh") {
-      // d/dx [0.5 x s] = 0.5 s + 0.5 x s (2 - s) c (1 + 3 a x^2), with s = 1 + tanh(u)
-      const q = add(mul(mul(x, x), 3 * GELU_CUBIC * SQRT_2_OVER_PI), SQRT_2_OVER_PI);
-      const slope = mul(mul(mul(x, 0.5), mul(s, sub(2, s))), q);
-      return [mul(g, add(mul(s, 0.5), slope))];
+      const slope = add(mul(node.outputs[2], 3), -4 * SQRT_2_OVER_PI); // d(2u)/dx = 2c (1 + 3a x^2)
+      return [mul(g, add(mul(mul(y, sub(1, h)), slope), h))];
     }
-    // d/dx [0.5 x s] = 0.5 s + x phi(x), with s = 1 + erf(x / sqrt 2)
+    // d/dx [x Phi(x)] = Phi(x) + x phi(x)
     const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-    return [mul(g, add(mul(s, 0.5), mul(x, pdf)))];
+    return [mul(g, add(h, mul(x, pdf)))];
   },
-  lower(l, node, [x], [y, inner]) {
-    if (node.attrs.approximate === "tanh" && l.contribOps && !l.consumed(node.outputs[1])) {
-      // Inference (no backward reads s): ONNX Runtime's FastGelu, one pass where the form
-      // below takes eight (ONNX Runtime does not fuse that form; see the note at its end).
+  lower(l, node, [x], [y, h, k]) {
+    if (
+      node.attrs.approximate === "tanh" &&
+      l.contribOps &&
+      !l.consumed(node.outputs[1]) &&
+      !l.consumed(node.outputs[2])
+    ) {
+      // Inference (no backward reads h or k): ONNX Runtime's FastGelu, one pass where the form
+      // below takes five. Training graphs keep the standard form: ONNX Runtime 1.30's fusion
+      // into FastGelu produces an invalid graph when x also feeds the backward pass.
       l.node("FastGelu", [x], [y], {}, "com.microsoft");
       return;
     }
-    // Standard ops only (portable to every runtime); x*x*x rather than Pow (a slow kernel).
+    // Standard ops only (portable to every runtime).
     const dt = node.inputs[0].dtype;
     if (node.attrs.approximate === "tanh") {
       const x2 = l.fresh();
-      const k = l.fresh();
-      const k2 = l.fresh();
-      const u = l.fresh();
-      const t = l.fresh();
+      const ax2 = l.fresh();
+      const twoU = l.fresh();
       l.node("Mul", [x, x], [x2]);
-      l.node("Mul", [x2, l.scalar(GELU_CUBIC * SQRT_2_OVER_PI, dt)], [k]);
-      l.node("Add", [k, l.scalar(SQRT_2_OVER_PI, dt)], [k2]);
-      l.node("Mul", [x, k2], [u]);
-      l.node("Tanh", [u], [t]);
-      l.node("Add", [t, l.scalar(1, dt)], [inner]);
+      l.node("Mul", [x2, l.scalar(2 * GELU_CUBIC * SQRT_2_OVER_PI, dt)], [ax2]);
+      l.node("Add", [ax2, l.scalar(2 * SQRT_2_OVER_PI, dt)], [k]);
+      l.node("Mul", [x, k], [twoU]);
+      l.node("Sigmoid", [twoU], [h]);
     } else {
-      const d = l.fresh();
+      // Phi(x) = (1 + erf(x / sqrt 2)) / 2, the affine step as one HardSigmoid (erf is in [-1, 1]).
+      const z = l.fresh();
       const e = l.fresh();
-      l.node("Div", [x, l.scalar(Math.SQRT2, dt)], [d]);
-      l.node("Erf", [d], [e]);
-      l.node("Add", [e, l.scalar(1, dt)], [inner]);
+      l.node("Mul", [x, l.scalar(Math.SQRT1_2, dt)], [z]);
+      l.node("Erf", [z], [e]);
+      l.node("HardSigmoid", [e], [h], { alpha: { f: 0.5 }, beta: { f: 0.5 } });
     }
-    // Not (x * 0.5) * inner: ONNX Runtime 1.30's FastGelu fusion matches that order and then
-    // produces an invalid graph when x also feeds the backward pass ("Node input ... is not a
-    // graph input"), so training graphs must not use it.
-    const xi = l.fresh();
-    l.node("Mul", [x, inner], [xi]);
-    l.node("Mul", [xi, l.scalar(0.5, dt)], [y]);
+    l.node("Mul", [x, h], [y]);
   },
   evaluate([x], node) {
-    const out = ndarray([...x.shape], x.dtype);
-    const inner = ndarray([...x.shape], x.dtype);
     const tanhMode = node.attrs.approximate === "tanh";
-    for (let i = 0; i < out.data.length; i++) {
+    const y = ndarray([...x.shape], x.dtype);
+    const h = ndarray([...x.shape], x.dtype);
+    const k = ndarray([...x.shape], x.dtype);
+    for (let i = 0; i < y.data.length; i++) {
       const v = x.data[i];
-      const s = tanhMode
-        ? 1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v))
-        : 1 + erfValue(v / Math.SQRT2);
-      inner.data[i] = s;
-      out.data[i] = 0.5 * v * s;
+      k.data[i] = 2 * SQRT_2_OVER_PI * (1 + GELU_CUBIC * v * v);
+      h.data[i] = tanhMode ? 1 / (1 + Math.exp(-v * k.data[i])) : 0.5 * (1 + erfValue(v * Math.SQRT1_2));
+      y.data[i] = v * h.data[i];
     }
-    return [out, inner];
+    return tanhMode ? [y, h, k] : [y, h];
   },
 });
+
 /** GELU, exact (erf) or with the tanh approximation. */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
   return apply("gelu", [x], { approximate })[0];

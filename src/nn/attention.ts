@@ -77,20 +77,24 @@ export function attend(
   numHeads: number,
   opts: { mask?: AttentionMask } = {},
 ): Tensor {
-  const { mask = "none" } = opts;
-  const [b, tq, d] = q.shape;
-  const tk = k.shape[1];
+  const d = q.shape[2];
   if (d % numHeads !== 0) {
     throw new Error(`attention: width ${d} does not split into ${numHeads} heads; pick heads dividing ${d}`);
   }
-  const dh = d / numHeads;
-  const qh = ops.mul(heads(q, numHeads), 1 / Math.sqrt(dh)); // [B, H, Tq, Dh], scaled before the product (smaller)
-  const kt = ops.transpose(ops.reshape(k, [b, tk, numHeads, dh]), [0, 2, 3, 1]); // [B, H, Dh, Tk]
-  let scores = ops.matmul(qh, kt); // [B, H, Tq, Tk]
+  return attendHeads(heads(q, numHeads), heads(k, numHeads), heads(v, numHeads), opts);
+}
+
+/** Attention over head-major q [B, H, Tq, Dh] and k, v [B, H, Tk, Dh]: returns [B, Tq, H Dh]. */
+function attendHeads(q: Tensor, k: Tensor, v: Tensor, opts: { mask?: AttentionMask } = {}): Tensor {
+  const { mask = "none" } = opts;
+  const [b, h, tq, dh] = q.shape;
+  const tk = k.shape[2];
+  // q scaled before the product (the smaller tensor); k^T as a swap ONNX Runtime folds into the product.
+  let scores = ops.matmul(ops.mul(q, 1 / Math.sqrt(dh)), ops.swapLast(k)); // [B, H, Tq, Tk]
   const bias = maskScores(mask, tq, tk);
   if (bias) scores = ops.add(scores, constant(hostTensor([tq, tk], bias, q.dtype)));
-  const out = ops.matmul(ops.softmax(scores, -1), heads(v, numHeads)); // [B, H, Tq, Dh]
-  return ops.reshape(ops.transpose(out, [0, 2, 1, 3]), [b, tq, d]);
+  const out = ops.matmul(ops.softmax(scores, -1), v); // [B, H, Tq, Dh]
+  return ops.reshape(ops.transpose(out, [0, 2, 1, 3]), [b, tq, h * dh]);
 }
 
 /** Multi-head self-attention: x [B, T, D] -> [B, T, D]. */
@@ -105,8 +109,18 @@ export function attention(
   if (x.rank !== 3 || x.shape[2] !== dim) {
     throw new Error(`attention: input [${x.shape}] must be [B, T, ${dim}]`);
   }
-  const [q, k, v] = ops.split(linear(params.qkv, x), 2, [dim, dim, dim]);
-  return linear(params.proj, attend(q, k, v, numHeads, { mask }));
+  if (dim % numHeads !== 0) {
+    throw new Error(
+      `attention: width ${dim} does not split into ${numHeads} heads; pick heads dividing ${dim}`,
+    );
+  }
+  // q, k and v head-major from one reshape + transpose of the projection, and k^T as a swap
+  // folded into the product: the ViT step graph has 32 transposes instead of 48.
+  const [b, t] = x.shape;
+  const dh = dim / numHeads;
+  const qkv = ops.transpose(ops.reshape(linear(params.qkv, x), [b, t, 3, numHeads, dh]), [2, 0, 3, 1, 4]);
+  const [q, k, v] = ops.split(qkv, 0, [1, 1, 1]).map((h) => ops.reshape(h, [b, numHeads, t, dh]));
+  return linear(params.proj, attendHeads(q, k, v, { mask }));
 }
 
 /** Multi-head cross-attention of queries of width `dim` over a context of width `contextDim`. */

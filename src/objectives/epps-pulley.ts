@@ -55,32 +55,29 @@ function knotTrig(x: Tensor, t: number[], recurrence: boolean): { cos: Tensor; s
 /**
  * Epps-Pulley statistic of each column of x [..., N, K] (N samples of K projections) against
  * N(0, 1): returns [..., K]. Zero in expectation only for Gaussian columns; grows with N.
- * `fused` (default) uses the engine's charFn op, whose backward reuses the forward's trig
- * table; otherwise the statistic is composed from cos/sin ops (optionally by recurrence).
+ * `fused` (default) uses the engine's charFn op, whose backward reuses the forward's cos/sin
+ * planes; otherwise the statistic is composed from cos/sin ops (optionally by recurrence).
  */
 export function eppsPulley(x: Tensor, opts: EppsPulleyOptions = {}): Tensor {
   const { knots = 17, tMax = 3, recurrence = false, fused = !recurrence } = opts;
   const { t, weights, phi } = eppsPulleyKnots(knots, tMax);
   const n = x.shape[x.rank - 2];
-  let re: Tensor;
-  let im: Tensor;
   if (fused) {
-    // Knot 0 (t = 0) has cos = 1 and sin = 0 exactly: only the other knots need the samples.
+    // Knot 0 (t = 0) adds nothing (cos 0 = 1 = phi(0), sin 0 = 0): only knots 1.. need the
+    // samples, and their real and imaginary errors share one weighted sum.
     const perm = [...x.shape.keys()];
     [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
     const cf = ops.charFn(ops.transpose(x, perm), t[1], knots - 1); // [..., K, 2(knots-1)]
-    const one = ops.add(ops.mul(ops.slice(cf, -1, 0, 1), 0), 1);
-    re = ops.sub(
-      ops.concat([one, ops.slice(cf, -1, 0, knots - 1)], -1),
-      constant(hostTensor([knots], phi, x.dtype)),
-    );
-    const zero = ops.mul(one, 0);
-    im = ops.concat([zero, ops.slice(cf, -1, knots - 1, 2 * (knots - 1))], -1);
-  } else {
-    const { cos, sin } = knotTrig(x, t, recurrence); // [..., N, K, knots]
-    re = ops.sub(ops.mean(cos, -3), constant(hostTensor([knots], phi, x.dtype))); // [..., K, knots]
-    im = ops.mean(sin, -3);
+    const zeros = new Array<number>(knots - 1).fill(0);
+    const target = constant(hostTensor([2 * (knots - 1)], [...phi.slice(1), ...zeros], x.dtype));
+    const inner = weights.slice(1).map((v) => v * n);
+    const w = constant(hostTensor([2 * (knots - 1), 1], [...inner, ...inner], x.dtype));
+    const err = ops.sub(cf, target).square(); // [..., K, 2(knots-1)]
+    return ops.reshape(ops.matmul(err, w), err.shape.slice(0, -1)); // [..., K]
   }
+  const { cos, sin } = knotTrig(x, t, recurrence); // [..., N, K, knots]
+  const re = ops.sub(ops.mean(cos, -3), constant(hostTensor([knots], phi, x.dtype))); // [..., K, knots]
+  const im = ops.mean(sin, -3);
   const err = ops.add(ops.mul(re, re), ops.mul(im, im)); // [..., K, knots]
   const w = constant(
     hostTensor(
