@@ -389,7 +389,8 @@ function reduceKernel(
 /**
  * A sum over leading axes (bias and norm-scale gradients: [B, T, C] -> [C]) lowered as two
  * products with a row of ones, [1, R1] @ [R1, R2*C] then [1, R2] @ [R2, C]: ONNX Runtime's
- * ReduceSum over leading axes is 2-4x slower than these GEMVs. Returns false where it does not apply.
+ * ReduceSum over leading axes is 2-4x slower than these GEMVs (onnxruntime-node only: see
+ * EmitOptions.sumsAsProducts). Returns false where it does not apply.
  */
 function lowerLeadingSum(l: Lowering, node: Node, x: string, output: string): boolean {
   const input = node.inputs[0];
@@ -398,7 +399,7 @@ function lowerLeadingSum(l: Lowering, node: Node, x: string, output: string): bo
   if (!prefix || (input.dtype !== "float32" && input.dtype !== "float64")) return false;
   const rows = sizeOf(input.shape.slice(0, axes.length));
   const cols = sizeOf(input.shape.slice(axes.length));
-  if (rows < 256 || cols < 16) return false;
+  if (!l.sumsAsProducts || rows < 256 || cols < 16) return false;
   // Two stages of about sqrt(rows) each (the largest divisor up to sqrt(rows); one stage if prime).
   let first = Math.floor(Math.sqrt(rows));
   while (rows % first !== 0) first--;

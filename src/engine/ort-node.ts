@@ -25,6 +25,7 @@ export function nodeBackend(opts: OrtBackendOptions = {}): Backend {
   return ortBackend(ortNode as unknown as OrtModule, {
     intraOpThreads: availableParallelism(),
     ...opts,
+    emit: { sumsAsProducts: true, ...opts.emit },
     ...profiling,
   });
 }

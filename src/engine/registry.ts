@@ -45,6 +45,8 @@ export interface Lowering {
   readonly contribOps: boolean;
   /** Row blocks for activation x constant-weight products (EmitOptions.rowBlocks). */
   readonly rowBlocks: number;
+  /** Sums over many leading rows as products with a row of ones (EmitOptions.sumsAsProducts). */
+  readonly sumsAsProducts: boolean;
   /** Whether a live node or a graph output reads `t` (an op can skip an output nobody reads). */
   consumed(t: Tensor): boolean;
 }
