@@ -11,16 +11,10 @@ import { keyFromSeed } from "../src/engine/index.ts";
 import { nodeBackend } from "../src/engine/node.ts";
 import { sampleEvalEpisode } from "../src/envs/index.ts";
 import { compileGradLatentWorld, evaluateP1, gradientBoundPlanner } from "../src/eval/index.ts";
-import { initWorldModel, type WorldModelConfig } from "../src/world/index.ts";
-import { saveUntrainedRun } from "./plan-helpers.ts";
+import { initWorldModel } from "../src/world/index.ts";
+import { saveUntrainedRun, TINY_TWO_ROOMS_MODEL } from "./plan-helpers.ts";
 
-const MODEL: WorldModelConfig = {
-  observation: [2, 32, 32],
-  actionDim: 2,
-  embedDim: 16,
-  encoder: { kind: "conv", channels: [8, 8] },
-  predictor: { kind: "mlp", hidden: 32, layers: 2 },
-};
+const MODEL = TINY_TWO_ROOMS_MODEL;
 const TINY = {
   imageSize: 32,
   episodes: 2,

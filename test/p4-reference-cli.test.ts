@@ -7,16 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { command as evalCommand } from "../src/cli/eval.ts";
-import type { WorldModelConfig } from "../src/world/index.ts";
-import { saveUntrainedRun } from "./plan-helpers.ts";
+import { saveUntrainedRun, TINY_TWO_ROOMS_MODEL } from "./plan-helpers.ts";
 
-const MODEL: WorldModelConfig = {
-  observation: [2, 16, 16],
-  actionDim: 2,
-  embedDim: 4,
-  encoder: { kind: "conv", channels: [4, 8] },
-  predictor: { kind: "mlp", hidden: 16, layers: 2 },
-};
+const MODEL = TINY_TWO_ROOMS_MODEL;
 
 async function quiet<T>(fn: () => Promise<T>): Promise<T> {
   const log = console.log;

@@ -15,15 +15,10 @@ import {
   p4Table,
   runStressEpisode,
 } from "../src/eval/index.ts";
-import { initWorldModel, type WorldModelConfig } from "../src/world/index.ts";
+import { initWorldModel } from "../src/world/index.ts";
+import { TINY_TWO_ROOMS_MODEL } from "./plan-helpers.ts";
 
-const MODEL: WorldModelConfig = {
-  observation: [2, 32, 32],
-  actionDim: 2,
-  embedDim: 16,
-  encoder: { kind: "conv", channels: [8, 8] },
-  predictor: { kind: "mlp", hidden: 32, layers: 2 },
-};
+const MODEL = TINY_TWO_ROOMS_MODEL;
 const TINY = {
   ...P4_QUICK,
   imageSize: 32,

@@ -14,6 +14,15 @@ export const TINY_PUSH_T_MODEL: WorldModelConfig = {
   predictor: { kind: "mlp", hidden: 16, layers: 2 },
 };
 
+/** A tiny two-rooms world model (32 px frames) for planning and P4 tests. */
+export const TINY_TWO_ROOMS_MODEL: WorldModelConfig = {
+  observation: [2, 32, 32],
+  actionDim: 2,
+  embedDim: 16,
+  encoder: { kind: "conv", channels: [8, 8] },
+  predictor: { kind: "mlp", hidden: 32, layers: 2 },
+};
+
 /** Writes `dir/name/checkpoints/step-000000002` for a fresh model on `env` (16 px frames); returns `dir/name`. */
 export function saveUntrainedRun(dir: string, name: string, env: string, model: WorldModelConfig): string {
   const params = initWorldModel(keyFromSeed(0), model) as unknown as Tree<HostTensor>;
